@@ -1,0 +1,81 @@
+"""Run configuration: frozen records built from flags and the environment.
+
+This is the only module that reads environment variables. Everything below the
+CLI receives a :class:`RunConfig` (or a piece of it) and never looks at
+``os.environ`` itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evalkit.spec import PROTOCOLS
+
+TRUTHY = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What evalkit takes from the environment."""
+
+    data_root: Path
+    cache_dir: Path
+    hub_cache_dir: Path | None
+    offline: bool
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str]) -> Environment:
+        """``$LMUData`` (VLMEvalKit's data folder, default ``~/LMUData``), ``$EVALKIT_CACHE``
+        (default ``~/.cache/evalkit``), ``$HF_DATASETS_CACHE``, and offline mode from
+        ``HF_HUB_OFFLINE`` / ``HF_DATASETS_OFFLINE``."""
+        home = Path(env.get("HOME", str(Path.home())))
+        offline = any(env.get(name, "").strip().lower() in TRUTHY for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+        hub_cache = env.get("HF_DATASETS_CACHE")
+        return cls(
+            data_root=Path(env.get("LMUData", str(home / "LMUData"))).expanduser(),
+            cache_dir=Path(env.get("EVALKIT_CACHE", str(home / ".cache" / "evalkit"))).expanduser(),
+            hub_cache_dir=Path(hub_cache).expanduser() if hub_cache else None,
+            offline=offline,
+        )
+
+    @classmethod
+    def current(cls) -> Environment:
+        return cls.from_mapping(os.environ)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    spec: str
+    device: str = "auto"
+    dtype: str = "auto"
+    trust_remote_code: bool = False
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything one ``run`` needs. ``max_tiles``, ``data_file`` and ``source`` override the cards."""
+
+    model: ModelConfig
+    benchmarks: tuple[str, ...]
+    output: Path
+    environment: Environment
+    protocol: str = "paper"
+    limit: int | None = None
+    batch_size: int = 1
+    seed: int = 0
+    max_tiles: int | None = None
+    max_new_tokens: int | None = None
+    data_file: Path | None = None
+    source: str | None = None
+    judge: str = "exact_matching"
+    verify_checksums: bool = True
+    retry_errors: bool = False
+    progress: bool = True
+    demo_data: Mapping[str, Path] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"unknown protocol {self.protocol!r}")
