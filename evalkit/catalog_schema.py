@@ -1,0 +1,199 @@
+"""Validation of one card's fields and their conversion into a :class:`BenchmarkSpec`.
+
+The schema is written as data (field → expected type, required or not) so an
+error can always name the card and the dotted field at fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from evalkit.errors import CatalogError
+from evalkit.prompts import LAYOUT_OPTIONS
+from evalkit.spec import (
+    PROTOCOLS,
+    BenchmarkSpec,
+    ColumnMap,
+    FileSource,
+    GenerationParams,
+    HubSource,
+    ProtocolSpec,
+    RowFilter,
+    Source,
+    TsvSource,
+)
+
+# Names the scoring step understands; a card naming anything else is an error.
+KNOWN_EXTRACTORS = frozenset({
+    "raw", "exact_letter", "first_character", "letter_postprocess", "can_infer_2404", "can_infer_head",
+    "yes_no_internvl", "yes_no_vlmevalkit", "mmmu", "mathvista", "box_internvl", "box_vlmevalkit",
+})
+KNOWN_METRICS = frozenset({
+    "anls", "relaxed_accuracy", "relaxed_accuracy_vlmevalkit", "vqa_accuracy", "vqa_accuracy_vlmevalkit",
+    "ocrbench", "mme", "mme_vlmevalkit", "accuracy", "mmmu_accuracy", "circular_accuracy", "mmvet_judge",
+    "hallusion", "mathvista", "mathvista_vlmevalkit", "convbench_judge", "mmt_accuracy", "refcoco",
+    "refcoco_vlmevalkit", "not_scored",
+})
+
+STR, INT, BOOL, FLOAT, TABLE, STRLIST = str, int, bool, (int, float), dict, list
+
+TOP_FIELDS: dict[str, tuple[Any, bool]] = {
+    "name": (STR, True), "title": (STR, True), "task": (STR, True), "version": (INT, True),
+    "citation": (STR, True), "aliases": (STRLIST, False), "language": (STR, False),
+    "answers_hidden": (BOOL, False), "default_source": (STR, True), "notes": (STR, False),
+    "demo": (TABLE, True), "columns": (TABLE, False), "sources": (TABLE, True), "protocols": (TABLE, True),
+}
+COLUMN_FIELDS: dict[str, tuple[Any, bool]] = {
+    "index": (STR, False), "question": (STR, False), "answer": (STR, False), "answer_format": (STR, False),
+    "images": (STRLIST, False), "image_paths": (STRLIST, False), "option_letters": (STR, False),
+    "options_list": (STR, False), "hint": (STR, False), "turns": (STRLIST, False),
+    "metadata": (STRLIST, False), "optional": (STRLIST, False), "no_answer": (BOOL, False),
+}
+SOURCE_FIELDS: dict[str, dict[str, tuple[Any, bool]]] = {
+    "tsv": {"url": (STR, True), "md5": (STR, False), "older_md5": (STRLIST, False),
+            "filename": (STR, False), "columns": (TABLE, False)},
+    "hub": {"repo": (STR, True), "split": (STR, True), "config": (STR, False), "revision": (STR, False),
+            "fallback_repos": (STRLIST, False), "filter": (TABLE, False), "rename": (TABLE, False),
+            "columns": (TABLE, False)},
+    "file": {"url": (STR, False), "note": (STR, False), "columns": (TABLE, False)},
+}
+PROTOCOL_FIELDS: dict[str, tuple[Any, bool]] = {
+    "prompt": (STR, True), "prompt_options": (TABLE, False), "max_tiles": (INT, True),
+    "image_policy": (STR, False), "tile_budget": (INT, False), "max_new_tokens": (INT, True),
+    "min_new_tokens": (INT, False), "do_sample": (BOOL, False), "num_beams": (INT, False),
+    "temperature": (FLOAT, False), "top_p": (FLOAT, False), "top_k": (INT, False),
+    "extractor": (STR, True), "metric": (STR, True), "variant": (STR, True), "scoring_options": (TABLE, False),
+}
+
+
+class _Card:
+    """Field access with errors that name the card and the dotted path."""
+
+    def __init__(self, stem: str) -> None:
+        self.stem = stem
+
+    def fail(self, path: str, problem: str) -> CatalogError:
+        return CatalogError(f"card {self.stem}.toml: field '{path}' {problem}")
+
+    def check(self, table: Mapping[str, Any], schema: Mapping[str, tuple[Any, bool]], path: str) -> None:
+        prefix = f"{path}." if path else ""
+        for key in table:
+            if key not in schema:
+                raise self.fail(prefix + key, "is not a known field")
+        for key, (kind, required) in schema.items():
+            if key not in table:
+                if required:
+                    raise self.fail(prefix + key, "is missing")
+                continue
+            self._check_type(table[key], kind, prefix + key)
+
+    def _check_type(self, value: Any, kind: Any, path: str) -> None:
+        if kind is STRLIST:
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                raise self.fail(path, "must be a list of strings")
+            return
+        if (kind is INT and isinstance(value, bool)) or not isinstance(value, kind):
+            name = {STR: "a string", INT: "an integer", BOOL: "true or false", TABLE: "a table"}.get(kind, "a number")
+            raise self.fail(path, f"must be {name}")
+
+    def one_of(self, value: str, allowed: frozenset[str] | tuple[str, ...], path: str) -> str:
+        if value not in allowed:
+            raise self.fail(path, f"has unknown value '{value}' (known: {', '.join(sorted(allowed))})")
+        return value
+
+
+def _columns(card: _Card, table: Mapping[str, Any], path: str) -> ColumnMap:
+    card.check(table, COLUMN_FIELDS, path)
+    fields = dict(table)
+    if fields.pop("no_answer", False):
+        fields["answer"] = None
+    card.one_of(fields.get("answer_format", "text"), ("text", "list"), f"{path}.answer_format")
+    for key in ("hint", "options_list"):
+        if fields.get(key) == "":
+            fields[key] = None
+    for key in ("images", "image_paths", "turns", "metadata", "optional"):
+        if key in fields:
+            fields[key] = tuple(fields[key])
+    return ColumnMap(**fields)
+
+
+def _source(card: _Card, kind: str, table: Mapping[str, Any], base_columns: Mapping[str, Any]) -> Source:
+    path = f"sources.{kind}"
+    card.check(table, SOURCE_FIELDS[kind], path)
+    merged_columns = {**base_columns, **table.get("columns", {})}
+    columns = _columns(card, merged_columns, f"{path}.columns")
+    if kind == "tsv":
+        return TsvSource(url=table["url"], md5=table.get("md5"), filename=table.get("filename", f"{card.stem}.tsv"),
+                         columns=columns, older_md5=tuple(table.get("older_md5", ())))
+    if kind == "hub":
+        row_filter = table.get("filter")
+        if row_filter is not None:
+            card.check(row_filter, {"column": (STR, True), "equals": (STR, True)}, f"{path}.filter")
+        return HubSource(repo=table["repo"], split=table["split"], columns=columns, config=table.get("config"),
+                         revision=table.get("revision", "main"),
+                         fallback_repos=tuple(table.get("fallback_repos", ())),
+                         filter=RowFilter(**row_filter) if row_filter else None,
+                         rename=dict(table.get("rename", {})))
+    return FileSource(columns=columns, url=table.get("url"), note=table.get("note", ""))
+
+
+def _protocol(card: _Card, name: str, table: Mapping[str, Any]) -> ProtocolSpec:
+    path = f"protocols.{name}"
+    card.check(table, PROTOCOL_FIELDS, path)
+    layout = card.one_of(table["prompt"], frozenset(LAYOUT_OPTIONS), f"{path}.prompt")
+    for key in table.get("prompt_options", {}):
+        card.one_of(key, LAYOUT_OPTIONS[layout], f"{path}.prompt_options.{key}")
+    card.one_of(table["extractor"], KNOWN_EXTRACTORS, f"{path}.extractor")
+    card.one_of(table["metric"], KNOWN_METRICS, f"{path}.metric")
+    policy = card.one_of(table.get("image_policy", "all"), ("all", "first"), f"{path}.image_policy")
+    for key in ("max_tiles", "max_new_tokens"):
+        if table[key] < 1:
+            raise card.fail(f"{path}.{key}", "must be at least 1")
+    generation = GenerationParams(
+        max_new_tokens=table["max_new_tokens"], min_new_tokens=table.get("min_new_tokens", 0),
+        do_sample=table.get("do_sample", False), num_beams=table.get("num_beams", 1),
+        temperature=float(table.get("temperature", 0.0)), top_p=float(table.get("top_p", 1.0)),
+        top_k=table.get("top_k", 0))
+    return ProtocolSpec(prompt=table["prompt"], prompt_options=dict(table.get("prompt_options", {})),
+                        max_tiles=table["max_tiles"], image_policy=policy,  # type: ignore[arg-type]
+                        tile_budget=table.get("tile_budget", 0), generation=generation,
+                        extractor=table["extractor"], metric=table["metric"], variant=table["variant"],
+                        scoring_options=dict(table.get("scoring_options", {})))
+
+
+def _protocols(card: _Card, table: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, ProtocolSpec]:
+    from evalkit.catalog import deep_merge
+
+    for key in table:
+        card.one_of(key, PROTOCOLS, f"protocols.{key}")
+    if "paper" not in table:
+        raise card.fail("protocols.paper", "is missing")
+    default_tables = defaults.get("protocols", {})
+    paper = deep_merge(default_tables.get("paper", {}), table["paper"])
+    vlmevalkit = deep_merge(deep_merge(paper, default_tables.get("vlmevalkit", {})), table.get("vlmevalkit", {}))
+    return {"paper": _protocol(card, "paper", paper), "vlmevalkit": _protocol(card, "vlmevalkit", vlmevalkit)}
+
+
+def build_spec(stem: str, table: Mapping[str, Any], defaults: Mapping[str, Any], card_path: str) -> BenchmarkSpec:
+    """Validate one resolved card (``extends`` already applied) and build its spec."""
+    card = _Card(stem)
+    card.check(table, TOP_FIELDS, "")
+    if table["name"] != stem:
+        raise card.fail("name", f"is '{table['name']}' but the card file is {stem}.toml")
+    demo = table["demo"]
+    if not isinstance(demo.get("family"), str):
+        raise card.fail("demo.family", "is missing")
+    sources_table: Mapping[str, Any] = table["sources"]
+    for kind in sources_table:
+        card.one_of(kind, tuple(SOURCE_FIELDS), f"sources.{kind}")
+    base_columns = table.get("columns", {})
+    sources = {kind: _source(card, kind, sources_table[kind], base_columns) for kind in sources_table}
+    card.one_of(table["default_source"], tuple(sources), "default_source")
+    return BenchmarkSpec(
+        name=table["name"], title=table["title"], task=table["task"], version=table["version"],
+        citation=table["citation"], aliases=tuple(table.get("aliases", ())), language=table.get("language", "en"),
+        demo=dict(demo), answers_hidden=table.get("answers_hidden", False),
+        default_source=table["default_source"], sources=sources,
+        protocols=_protocols(card, table["protocols"], defaults), notes=table.get("notes", ""),
+        card_path=card_path)
