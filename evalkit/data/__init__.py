@@ -1,0 +1,1 @@
+"""Samples and the sources that produce them (hub datasets, VLMEvalKit TSVs, local files, demo sets)."""

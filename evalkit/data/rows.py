@@ -1,0 +1,283 @@
+"""Turning one row (column name → value) into a :class:`~evalkit.data.sample.Sample`.
+
+Shared by every source. Values arrive as text (a VLMEvalKit TSV cell, where
+pandas writes NaN as an empty cell) or as native values (a hub dataset, a
+parquet or jsonl file: ints, floats, real lists, ``None``). The rules:
+
+* ``index``: an int when the value is an integer (or an integer literal), else the string.
+* options: one column per letter, a blank cell (empty, ``nan``, ``None``) meaning
+  no such option; or one list-valued column whose items get letters A, B, C… in order.
+* answers: ``text`` → one answer (none when blank); ``list`` → a Python list
+  literal (``['a', 'b']``, as VLMEvalKit writes them), a JSON list, or a real list.
+* metadata: integer literals become ints, float literals floats, other text stays text.
+
+Image helpers live here too: :func:`image_items` splits an image value into its
+items and :func:`item_ref` turns one item into an :class:`ImageRef`.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import re
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from evalkit.data.sample import Base64Image, BytesImage, FileImage, ImageRef, Sample, SampleIndex
+from evalkit.errors import DataError, SampleError
+from evalkit.spec import ColumnMap
+
+_INT_RE = re.compile(r"[+-]?[0-9]+")
+_FLOAT_RE = re.compile(r"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_LETTERS = string.ascii_uppercase
+_LITERAL_ERRORS = (ValueError, TypeError, SyntaxError, MemoryError, RecursionError)
+
+
+@dataclass(frozen=True)
+class ErrorImage:
+    """An image that cannot be produced; :meth:`load` raises :class:`SampleError`.
+
+    Used for per-sample problems found while reading (a short image reference to
+    an unknown index, a path escaping the data folder) so the suite still loads.
+    """
+
+    message: str
+    origin: str = "image"
+
+    @property
+    def description(self) -> str:
+        return self.origin
+
+    def load(self) -> Image.Image:
+        raise SampleError(self.message)
+
+
+def native(value: Any) -> Any:
+    """Convert numpy scalars and arrays (from pandas frames) to plain Python values."""
+    if isinstance(value, (str, bytes, int, float, list, tuple, dict)) or value is None:
+        return value
+    tolist = getattr(value, "tolist", None)
+    return tolist() if callable(tolist) else value
+
+
+def is_blank(value: Any) -> bool:
+    """True for a missing cell: ``None``, NaN, empty bytes, empty/whitespace text, or the text ``nan``."""
+    value = native(value)
+    if value is None or value == b"":
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, str):
+        text = value.strip()
+        return not text or (len(text) == 3 and text.lower() == "nan")
+    return False
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: blank → ``""``, an integral float (pandas upcasts ints) → ``"3"``."""
+    value = native(value)
+    if is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def parse_index(value: Any, where: str) -> SampleIndex:
+    """The dataset's own id: an int for integers and integer literals, else the text."""
+    value = native(value)
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return value
+    text = cell_text(value).strip()
+    if not text:
+        raise DataError(f"{where}: blank index")
+    return int(text) if _INT_RE.fullmatch(text) else text
+
+
+def parse_scalar(value: Any) -> Any:
+    """A metadata value: ints for integer literals, floats for float literals, else as given."""
+    value = native(value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if _INT_RE.fullmatch(text):
+        return int(text)
+    if _FLOAT_RE.fullmatch(text):
+        return float(text)
+    return value
+
+
+def literal_list(text: str) -> list[Any] | None:
+    """Parse a Python list literal (``['a', 'b']``) or a JSON list; ``None`` if it is neither."""
+    parsed: Any = None
+    try:
+        parsed = ast.literal_eval(text.strip())
+    except _LITERAL_ERRORS:
+        try:
+            parsed = json.loads(text)
+        except (ValueError, RecursionError):
+            return None
+    if isinstance(parsed, (list, tuple)):
+        return list(parsed)
+    return None
+
+
+def parse_answers(value: Any, answer_format: str) -> tuple[str, ...]:
+    """Ground truths from one answer cell, per the card's ``answer_format``."""
+    value = native(value)
+    if isinstance(value, (list, tuple)):
+        return tuple(cell_text(item) for item in value)
+    if is_blank(value):
+        return ()
+    text = cell_text(value)
+    if answer_format == "list":
+        items = literal_list(text)
+        if items is not None:
+            return tuple(cell_text(item) for item in items)
+    return (text,)
+
+
+def parse_options(row: Mapping[str, Any], columns: ColumnMap, where: str) -> tuple[tuple[str, str], ...]:
+    """The present options as (letter, text): letter columns with a non-blank cell, or a list column."""
+    if columns.options_list is not None:
+        return _list_options(row.get(columns.options_list), columns.options_list, where)
+    return tuple(
+        (letter, cell_text(row[letter]))
+        for letter in columns.option_letters
+        if letter in row and not is_blank(row[letter])
+    )
+
+
+def _list_options(value: Any, column: str, where: str) -> tuple[tuple[str, str], ...]:
+    value = native(value)
+    if is_blank(value):
+        return ()
+    items = list(value) if isinstance(value, (list, tuple)) else literal_list(cell_text(value))
+    if items is None:
+        raise DataError(f"{where}: column '{column}' is not a list: {cell_text(value)[:80]!r}")
+    if len(items) > len(_LETTERS):
+        raise DataError(f"{where}: column '{column}' has {len(items)} options, more than {len(_LETTERS)}")
+    return tuple((_LETTERS[i], cell_text(item)) for i, item in enumerate(items))
+
+
+def check_columns(available: Iterable[str], columns: ColumnMap, *, location: str, suite: str) -> None:
+    """Raise :class:`DataError` naming the first required column the source lacks."""
+    present = set(available)
+    for name in columns.required_columns():
+        if name not in present:
+            raise DataError(f"{location}: missing column '{name}' (needed by {suite})")
+
+
+def text_columns(columns: ColumnMap) -> tuple[str, ...]:
+    """Every non-image column a Sample may use (required, options, hint, metadata, optional)."""
+    names: list[str] = [columns.index, columns.question, *columns.turns]
+    if columns.answer is not None:
+        names.append(columns.answer)
+    names.extend(columns.option_letters)
+    for extra in (columns.options_list, columns.hint):
+        if extra is not None:
+            names.append(extra)
+    names.extend(columns.metadata)
+    names.extend(columns.optional)
+    image_columns = set(columns.images)
+    return tuple(dict.fromkeys(name for name in names if name not in image_columns))
+
+
+def _metadata_names(columns: ColumnMap, row: Mapping[str, Any]) -> list[str]:
+    used = {columns.index, columns.question, columns.answer, columns.options_list, columns.hint}
+    used.update(columns.turns, columns.images, columns.image_paths, columns.option_letters)
+    extra = [name for name in columns.optional if name in row and name not in used]
+    return list(dict.fromkeys([*columns.metadata, *extra]))
+
+
+def build_sample(
+    row: Mapping[str, Any], columns: ColumnMap, images: tuple[ImageRef, ...], where: str
+) -> Sample:
+    """Assemble a Sample from one row's values and its already-built image references."""
+    hint = None
+    if columns.hint is not None and not is_blank(row.get(columns.hint)):
+        hint = cell_text(row[columns.hint])
+    turns = tuple(cell_text(row[name]) for name in columns.turns if not is_blank(row.get(name)))
+    answers: tuple[str, ...] = ()
+    if columns.answer is not None:
+        answers = parse_answers(row.get(columns.answer), columns.answer_format)
+    question = row.get(columns.question)
+    return Sample(
+        index=parse_index(row.get(columns.index), where),
+        question=question if isinstance(question, str) else cell_text(question),
+        images=images,
+        options=parse_options(row, columns, where),
+        answers=answers,
+        hint=hint,
+        turns=turns,
+        metadata={name: parse_scalar(row[name]) for name in _metadata_names(columns, row) if name in row},
+    )
+
+
+def image_items(value: Any) -> list[Any]:
+    """Split one image cell into items: a list (real, or a ``[...]`` literal of base64 strings) or one item.
+
+    Blank cells hold no image. Items are left encoded: bytes, ``{"bytes", "path"}``
+    dicts, base64 text or paths.
+    """
+    value = native(value)
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if is_blank(value) or (isinstance(value, dict) and not value.get("bytes") and not value.get("path")):
+        return []
+    if isinstance(value, str) and value.startswith("[") and value.rstrip().endswith("]"):
+        items = literal_list(value)
+        if items is not None:
+            return items
+    return [value]
+
+
+def item_ref(item: Any, origin: str, base: Path | None) -> ImageRef:
+    """An ImageRef for one encoded item: bytes, a ``{"bytes", "path"}`` dict, or base64 text.
+
+    A dict without bytes points at a file: relative to ``base`` (the data file's
+    folder), which it may not escape; with ``base`` None (a hub dataset) it is used as is.
+    """
+    item = native(item)
+    if isinstance(item, (bytes, bytearray)):
+        return BytesImage(bytes(item), origin)
+    if isinstance(item, dict):
+        if item.get("bytes"):
+            return BytesImage(bytes(item["bytes"]), origin)
+        if item.get("path"):
+            return path_ref(str(item["path"]), base, origin)
+    if isinstance(item, str) and not is_blank(item):
+        return Base64Image(item, origin)
+    return ErrorImage(f"no image data ({origin})", origin)
+
+
+def path_ref(text: str, base: Path | None, origin: str) -> ImageRef:
+    """A FileImage for a path cell; an ErrorImage when the path escapes ``base``."""
+    path = Path(text.strip())
+    if base is None:
+        return FileImage(path)
+    try:
+        root = base.resolve()
+        resolved = (root / path).resolve()
+    except (OSError, ValueError, RuntimeError) as exc:
+        return ErrorImage(f"bad image path {text!r} ({origin}): {exc}", origin)
+    if not resolved.is_relative_to(root):
+        return ErrorImage(f"image path {text!r} escapes the data folder {root} ({origin})", origin)
+    return FileImage(resolved)
+
+
+def path_refs(value: Any, base: Path, origin: str) -> list[ImageRef]:
+    """ImageRefs for an ``image_paths`` cell (one path, or a list of paths)."""
+    return [path_ref(cell_text(item), base, f"{origin}[{k}]") for k, item in enumerate(image_items(value))]
