@@ -1,0 +1,130 @@
+"""The command line: ``evalkit`` / ``python run_eval.py`` (CONTRACT.md, "Command line").
+
+Flags are parsed into one :class:`~evalkit.config.RunConfig` and handed to the
+pipeline. Bad usage or bad input ends with one line on stderr naming the
+culprit and exit code 2; ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from evalkit.config import Environment, ModelConfig, RunConfig
+from evalkit.errors import EvalkitError
+from evalkit.spec import PROTOCOLS
+
+USAGE_ERROR = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, ``evalkit: error: …``, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"evalkit: error: {message} (see '{self.prog} --help')\n")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' must be at least 1")
+    return value
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="hf:<id or dir>, internvl:<id>, openai:<model>, "
+                        "vllm:<id>, tiny-random")
+    parser.add_argument("--benchmarks", required=True, help="comma-separated suite names (see 'list benchmarks')")
+    parser.add_argument("--output", type=Path, help="run directory (default results/<model>)")
+    parser.add_argument("--limit", type=positive_int, help="only the first N samples of each suite")
+    parser.add_argument("--batch-size", type=positive_int, default=1, help="requests per generate call (default 1)")
+    parser.add_argument("--judge", default="exact_matching", help="exact_matching, openai:<model>, hf:<id>")
+    parser.add_argument("--protocol", choices=PROTOCOLS, default="paper")
+    parser.add_argument("--data-file", type=Path, help="read the suite from this TSV/parquet/jsonl (one suite only)")
+    parser.add_argument("--source", choices=("tsv", "hub", "file"), help="which of the card's sources to use")
+    parser.add_argument("--max-tiles", type=positive_int, help="override the suite's max tiles per image")
+    parser.add_argument("--max-new-tokens", type=positive_int, help="override the suite's max_new_tokens")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, auto-map (device_map=auto)")
+    parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "float16", "bfloat16"))
+    parser.add_argument("--trust-remote-code", action="store_true", help="allow a checkpoint's own code to run")
+    parser.add_argument("--no-verify-checksum", dest="verify_checksums", action="store_false",
+                        help="use a data file whose md5 differs from the card's")
+    parser.add_argument("--retry-errors", action="store_true", help="re-run samples recorded with an error")
+    parser.add_argument("--no-progress", dest="progress", action="store_false")
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(prog="evalkit", description="Evaluate vision-language models on the InternVL 1.5 suites. "
+                           "With no arguments: the demo.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = parser.add_subparsers(dest="command", parser_class=OneLineParser)
+    run = commands.add_parser("run", help="inference for the named suites; resumes a run directory")
+    _add_run_arguments(run)
+    listing = commands.add_parser("list", help="what the registry knows")
+    listing.add_argument("what", choices=("benchmarks", "models"))
+    preview = commands.add_parser("preview", help="write exactly what a model receives for one sample")
+    preview.add_argument("--benchmark", required=True)
+    preview.add_argument("--index", required=True, help="the dataset's index of the sample")
+    preview.add_argument("--model", help="render through this model's chat template and processor")
+    preview.add_argument("--output", type=Path, required=True)
+    preview.add_argument("--protocol", choices=PROTOCOLS, default="paper")
+    preview.add_argument("--data-file", type=Path)
+    preview.add_argument("--source", choices=("tsv", "hub", "file"))
+    preview.add_argument("--max-tiles", type=positive_int)
+    preview.add_argument("--trust-remote-code", action="store_true")
+    preview.add_argument("--demo", action="store_true", help="take the sample from the suite's built-in demo set")
+    return parser
+
+
+def run_config_from(args: argparse.Namespace) -> RunConfig:
+    from evalkit.catalog import load_catalog
+
+    specs = load_catalog().resolve(args.benchmarks)
+    if args.data_file is not None and len(specs) > 1:
+        raise EvalkitError("--data-file takes one benchmark, but --benchmarks names several")
+    output = args.output or Path("results") / args.model.replace(":", "_").replace("/", "_")
+    return RunConfig(
+        model=ModelConfig(args.model, device=args.device, dtype=args.dtype, trust_remote_code=args.trust_remote_code),
+        benchmarks=tuple(spec.name for spec in specs), output=output, environment=Environment.current(),
+        protocol=args.protocol, limit=args.limit, batch_size=args.batch_size, seed=args.seed,
+        max_tiles=args.max_tiles, max_new_tokens=args.max_new_tokens, data_file=args.data_file,
+        source=args.source, judge=args.judge, verify_checksums=args.verify_checksums,
+        retry_errors=args.retry_errors, progress=args.progress)
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    from evalkit import commands
+
+    if args.command is None:
+        return commands.demo()
+    if args.command == "run":
+        return commands.run(run_config_from(args))
+    if args.command == "list":
+        return commands.list_registry(args.what)
+    return commands.preview(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return dispatch(args)
+    except EvalkitError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"evalkit: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("evalkit: interrupted; every finished sample is saved, re-run the command to resume", file=sys.stderr)
+        return 130
+
+
+def entry_point() -> None:
+    sys.exit(main())

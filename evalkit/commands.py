@@ -1,0 +1,81 @@
+"""What each subcommand does, once its flags are parsed."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from evalkit.catalog import load_catalog
+from evalkit.config import Environment, ModelConfig, RunConfig
+from evalkit.runner import BenchmarkOutcome, Runner
+from evalkit.table import format_table
+
+DEMO_OUTPUT = Path("results/demo")
+DEMO_MAX_NEW_TOKENS = 24
+
+
+def summary_table(outcomes: list[BenchmarkOutcome]) -> str:
+    rows = [(o.name, o.samples, o.generated, o.reused, o.errors, f"{o.seconds:.1f}") for o in outcomes]
+    return format_table(("benchmark", "samples", "generated", "reused", "errors", "seconds"), rows)
+
+
+def run(config: RunConfig) -> int:
+    outcomes = Runner(config).run()
+    print(summary_table(outcomes))
+    print(f"\npredictions: {config.output}/<benchmark>/predictions.jsonl   manifest: {config.output}/manifest.json")
+    return 0
+
+
+def write_demo_sets(folder: Path) -> dict[str, Path]:
+    """Every suite's built-in sample set, written as VLMEvalKit TSVs into ``folder``."""
+    from evalkit.data.demo import write_demo_tsv
+
+    paths = {}
+    for spec in load_catalog():
+        options = {key: value for key, value in spec.demo.items() if key != "family"}
+        paths[spec.name] = write_demo_tsv(spec.demo["family"], folder / f"{spec.name}.tsv", language=spec.language,
+                                          answers_hidden=spec.answers_hidden, **options)
+    return paths
+
+
+def demo(output: Path = DEMO_OUTPUT) -> int:
+    """Every suite's demo set through ``tiny-random`` on the CPU (generation capped for speed)."""
+    catalog = load_catalog()
+    config = RunConfig(model=ModelConfig("tiny-random", device="cpu", dtype="float32"),
+                       benchmarks=tuple(catalog.names), output=output, environment=Environment.current(),
+                       batch_size=8, max_new_tokens=DEMO_MAX_NEW_TOKENS, demo_data=write_demo_sets(output / "data"))
+    print(f"evalkit demo: {len(catalog)} suites, built-in sample sets, tiny-random model on the CPU, "
+          f"at most {DEMO_MAX_NEW_TOKENS} new tokens")
+    return run(config)
+
+
+def list_registry(what: str) -> int:
+    if what == "models":
+        from evalkit.models.registry import KNOWN_BACKENDS
+
+        print(format_table(("spec", "backend"), KNOWN_BACKENDS))
+        return 0
+    rows = []
+    for spec in load_catalog():
+        paper, vlmevalkit = spec.protocol("paper"), spec.protocol("vlmevalkit")
+        rows.append((spec.name, spec.task, paper.metric, f"{paper.max_tiles}/{vlmevalkit.max_tiles}",
+                     f"{paper.generation.max_new_tokens}/{vlmevalkit.generation.max_new_tokens}",
+                     ",".join(spec.sources), ", ".join(spec.aliases)))
+    headers = ("benchmark", "task", "metric (paper)", "tiles p/v", "tokens p/v", "sources", "aliases")
+    print(format_table(headers, rows))
+    return 0
+
+
+def preview(args: argparse.Namespace) -> int:
+    from evalkit.preview import write_preview
+
+    data_file = args.data_file
+    if args.demo:
+        spec = load_catalog().get(args.benchmark)
+        data_file = write_demo_sets(args.output / "data")[spec.name]
+    written = write_preview(benchmark=args.benchmark, index=args.index, output=args.output, protocol=args.protocol,
+                            model_spec=args.model, data_file=data_file, source=args.source,
+                            max_tiles=args.max_tiles, trust_remote_code=args.trust_remote_code)
+    for path in written:
+        print(path)
+    return 0

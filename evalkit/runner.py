@@ -1,0 +1,197 @@
+"""The run, as a table of contents of named steps.
+
+``run`` plans every benchmark first (cards, data, identity: bad input fails
+before any model is loaded), then for each one skips what a previous attempt
+finished, runs the rest in batches and appends each batch durably.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evalkit.catalog import Catalog, load_catalog
+from evalkit.config import RunConfig
+from evalkit.data.load import DataInfo, load_samples
+from evalkit.data.sample import Sample
+from evalkit.inference import converse, start_conversation
+from evalkit.manifest import Manifest, now
+from evalkit.models.base import ModelAdapter
+from evalkit.models.registry import ModelOptions, load_model
+from evalkit.progress import progress_bar
+from evalkit.prompts import render_instruction
+from evalkit.spec import BenchmarkSpec, ProtocolSpec
+from evalkit.store import PredictionStore
+
+ModelLoader = Callable[[str, ModelOptions], ModelAdapter]
+
+
+@dataclass(frozen=True)
+class BenchmarkPlan:
+    """One benchmark, ready to run: its protocol (seed applied), samples and identity."""
+
+    spec: BenchmarkSpec
+    protocol: ProtocolSpec
+    samples: list[Sample]
+    data: DataInfo
+    identity: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+@dataclass(frozen=True)
+class BenchmarkOutcome:
+    name: str
+    samples: int
+    reused: int
+    generated: int
+    errors: int
+    seconds: float
+    folder: Path
+
+
+def plan_benchmark(spec: BenchmarkSpec, config: RunConfig) -> BenchmarkPlan:
+    """Resolve the protocol, load the samples (text only; images stay lazy) and the run identity."""
+    protocol = spec.protocol(config.protocol)
+    generation = dataclasses.replace(protocol.generation, seed=config.seed)
+    if config.max_new_tokens is not None:
+        generation = dataclasses.replace(generation, max_new_tokens=config.max_new_tokens)
+    protocol = dataclasses.replace(protocol, generation=generation)
+    data_file = config.data_file or config.demo_data.get(spec.name)
+    env = config.environment
+    loaded = load_samples(spec, source=config.source, data_file=data_file, data_root=env.data_root,
+                          hub_cache_dir=env.hub_cache_dir, offline=env.offline,
+                          verify_checksum=config.verify_checksums)
+    samples = loaded.samples[: config.limit] if config.limit is not None else loaded.samples
+    identity = {
+        "model": config.model.spec,
+        "dtype": config.model.dtype,
+        "protocol": config.protocol,
+        "prompt_version": spec.prompt_version(config.protocol),
+        "generation": protocol.generation.as_dict(),
+        "max_tiles": config.max_tiles if config.max_tiles is not None else protocol.max_tiles,
+        "image_policy": protocol.image_policy,
+        "tile_budget": protocol.tile_budget,
+        "data_checksum": loaded.info.checksum,
+    }
+    return BenchmarkPlan(spec, protocol, samples, loaded.info, identity)
+
+
+def batched(items: Sequence[Sample], size: int) -> Iterator[Sequence[Sample]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's and torch's generators (sampling decoders, random fallbacks)."""
+    random.seed(seed)
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return
+    torch.manual_seed(seed)
+
+
+def infer_benchmark(plan: BenchmarkPlan, store: PredictionStore, model: ModelAdapter, config: RunConfig,
+                    todo: Sequence[Sample]) -> int:
+    """Generate for ``todo`` in batches, appending each finished batch; return the number of errors."""
+    errors = 0
+    seed_everything(config.seed)
+    with progress_bar(total=len(todo), description=plan.name, enabled=config.progress) as bar:
+        for batch in batched(todo, config.batch_size):
+            conversations = [start_conversation(sample, render_instruction(
+                sample, plan.protocol, plan.spec.language, config.max_tiles)) for sample in batch]
+            converse(conversations, model, plan.protocol.generation)
+            records = [conversation.record() for conversation in conversations]
+            store.append(records)
+            errors += sum(record["error"] is not None for record in records)
+            bar.update(len(batch))
+    return errors
+
+
+def manifest_entry(plan: BenchmarkPlan, outcome: BenchmarkOutcome, started: str) -> dict[str, Any]:
+    return {
+        "title": plan.spec.title,
+        "card_version": plan.spec.version,
+        "protocol_variant": plan.protocol.variant,
+        "prompt_layout": plan.protocol.prompt,
+        "prompt_options": dict(plan.protocol.prompt_options),
+        "data": dataclasses.asdict(plan.data),
+        **plan.identity,
+        "samples": outcome.samples,
+        "generated": outcome.generated,
+        "reused": outcome.reused,
+        "errors": outcome.errors,
+        "started": started,
+        "finished": now(),
+    }
+
+
+class Runner:
+    """Runs a :class:`RunConfig`; the model is loaded once, and only if some benchmark has work left."""
+
+    def __init__(self, config: RunConfig, *, catalog: Catalog | None = None,
+                 model_loader: ModelLoader = load_model) -> None:
+        self.config = config
+        self.catalog = catalog or load_catalog()
+        self.model_loader = model_loader
+        self.model: ModelAdapter | None = None
+        self.manifest: Manifest | None = None
+
+    def run(self) -> list[BenchmarkOutcome]:
+        specs = [self.catalog.get(name) for name in self.config.benchmarks]
+        plans = [plan_benchmark(spec, self.config) for spec in specs]
+        stores = [self._open_store(plan) for plan in plans]
+        self.manifest = Manifest.begin(self.config.output, self._settings())
+        outcomes = [self._run_one(plan, store) for plan, store in zip(plans, stores, strict=True)]
+        self.manifest.finish()
+        return outcomes
+
+    def _open_store(self, plan: BenchmarkPlan) -> PredictionStore:
+        store = PredictionStore.open(self.config.output / plan.name)
+        store.claim(plan.identity)
+        return store
+
+    def _ensure_model(self) -> ModelAdapter:
+        if self.model is None:
+            model = self.config.model
+            options = ModelOptions(device=model.device, dtype=model.dtype, trust_remote_code=model.trust_remote_code,
+                                   cache_dir=self.config.environment.cache_dir)
+            self.model = self.model_loader(model.spec, options)
+            assert self.manifest is not None
+            self.manifest.set_model(self.model.describe())
+        return self.model
+
+    def _run_one(self, plan: BenchmarkPlan, store: PredictionStore) -> BenchmarkOutcome:
+        started, clock = now(), time.perf_counter()
+        todo = [s for s in plan.samples if not store.is_done(s.index, retry_errors=self.config.retry_errors)]
+        if todo:
+            infer_benchmark(plan, store, self._ensure_model(), self.config, todo)
+        store.compact([sample.index for sample in plan.samples])
+        wanted = {str(sample.index) for sample in plan.samples}
+        errors = sum(1 for r in store.records.values() if r.get("error") and str(r["index"]) in wanted)
+        outcome = BenchmarkOutcome(plan.name, len(plan.samples), len(plan.samples) - len(todo), len(todo),
+                                   errors, time.perf_counter() - clock, store.folder)
+        assert self.manifest is not None
+        self.manifest.record_benchmark(plan.name, manifest_entry(plan, outcome, started))
+        return outcome
+
+    def _settings(self) -> dict[str, Any]:
+        config = self.config
+        return {
+            "model_spec": config.model.spec,
+            "model_options": dataclasses.asdict(config.model),
+            "protocol": config.protocol,
+            "judge": config.judge,
+            "seed": config.seed,
+            "batch_size": config.batch_size,
+            "limit": config.limit,
+            "max_tiles_override": config.max_tiles,
+        }

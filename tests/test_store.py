@@ -1,0 +1,74 @@
+"""The prediction store: durable appends, torn-line repair, identity refusal, compaction."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from evalkit.errors import DataError, RunDirectoryError
+from evalkit.store import PredictionStore
+
+IDENTITY = {"model": "tiny-random", "protocol": "paper", "prompt_version": "X/v1/paper/short_answer"}
+
+
+def record(index, prediction="p", error=None):
+    return {"index": index, "instruction": "q", "prompt": "USER: q ASSISTANT:", "prediction": prediction,
+            "error": error}
+
+
+def test_appended_records_are_reloaded(tmp_path):
+    store = PredictionStore.open(tmp_path)
+    store.claim(IDENTITY)
+    store.append([record(1), record("a_b", "x")])
+    again = PredictionStore.open(tmp_path)
+    assert again.is_done(1) and again.is_done("a_b") and not again.is_done("1")
+    assert again.records['"a_b"']["prediction"] == "x"
+
+
+def test_a_torn_last_line_is_cut_on_open(tmp_path):
+    store = PredictionStore.open(tmp_path)
+    store.append([record(1), record(2)])
+    with store.path.open("a", encoding="utf-8") as handle:
+        handle.write('{"index": 3, "instruction": "q", "pred')
+    again = PredictionStore.open(tmp_path)
+    assert again.repaired_bytes == len('{"index": 3, "instruction": "q", "pred')
+    assert sorted(json.loads(line)["index"] for line in store.path.read_text().splitlines()) == [1, 2]
+    assert not again.is_done(3)
+
+
+def test_a_corrupt_line_in_the_middle_is_named(tmp_path):
+    store = PredictionStore.open(tmp_path)
+    store.append([record(1)])
+    with store.path.open("a", encoding="utf-8") as handle:
+        handle.write("not json\n")
+    store.append([record(2)])
+    with pytest.raises(DataError, match=r"predictions.jsonl: line 2 is not valid JSON"):
+        PredictionStore.open(tmp_path)
+
+
+def test_another_configuration_is_refused_with_what_differs(tmp_path):
+    PredictionStore.open(tmp_path).claim(IDENTITY)
+    with pytest.raises(RunDirectoryError) as caught:
+        PredictionStore.open(tmp_path).claim({**IDENTITY, "model": "hf:other"})
+    message = str(caught.value)
+    assert 'model was "tiny-random", now "hf:other"' in message and "protocol" not in message
+    PredictionStore.open(tmp_path).claim(dict(IDENTITY))
+
+
+def test_errors_are_done_unless_retried_and_compaction_keeps_the_latest(tmp_path):
+    store = PredictionStore.open(tmp_path)
+    store.append([record(1), record(2, "", error="SampleError: unreadable image")])
+    assert store.is_done(2) and not store.is_done(2, retry_errors=True)
+    store.append([record(2, "fixed")])
+    store.compact([1, 2])
+    lines = [json.loads(line) for line in store.path.read_text().splitlines()]
+    kept = [(line["index"], line["prediction"], line["error"]) for line in lines]
+    assert kept == [(1, "p", None), (2, "fixed", None)]
+
+
+def test_an_unwritable_run_directory_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the run directory should be")
+    with pytest.raises(RunDirectoryError, match=r"cannot write to .*not-a-folder/bench"):
+        PredictionStore.open(blocker / "bench").claim(IDENTITY)
