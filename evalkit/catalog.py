@@ -92,7 +92,7 @@ class Catalog:
             specs[spec.name] = spec
         if not specs:
             raise CatalogError(f"no benchmark cards found in {folder}")
-        return cls(specs)
+        return cls({name: specs[name] for name in sorted(specs, key=str.casefold)})
 
     @property
     def names(self) -> list[str]:

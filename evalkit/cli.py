@@ -38,6 +38,13 @@ def positive_int(text: str) -> int:
     return value
 
 
+def judge_spec(text: str) -> str:
+    """``exact_matching``, ``openai:<model>`` or ``hf:<id or folder>`` (CONTRACT.md, "Judge specs")."""
+    if text == "exact_matching" or (text.partition(":")[0] in ("openai", "hf") and text.partition(":")[2]):
+        return text
+    raise argparse.ArgumentTypeError(f"unknown judge '{text}' (known: exact_matching, openai:<model>, hf:<id>)")
+
+
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="hf:<id or dir>, internvl:<id>, openai:<model>, "
                         "vllm:<id>, tiny-random")
@@ -45,7 +52,8 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", type=Path, help="run directory (default results/<model>)")
     parser.add_argument("--limit", type=positive_int, help="only the first N samples of each suite")
     parser.add_argument("--batch-size", type=positive_int, default=1, help="requests per generate call (default 1)")
-    parser.add_argument("--judge", default="exact_matching", help="exact_matching, openai:<model>, hf:<id>")
+    parser.add_argument("--judge", type=judge_spec, default="exact_matching",
+                        help="exact_matching, openai:<model>, hf:<id>")
     parser.add_argument("--protocol", choices=PROTOCOLS, default="paper")
     parser.add_argument("--data-file", type=Path, help="read the suite from this TSV/parquet/jsonl (one suite only)")
     parser.add_argument("--source", choices=("tsv", "hub", "file"), help="which of the card's sources to use")

@@ -47,6 +47,7 @@ def test_list_models(capsys):
     (["run", "--model", "tiny-random", "--benchmarks", "MME", "--protocol", "lmms"], "invalid choice: 'lmms'"),
     (["run", "--benchmarks", "MME"], "the following arguments are required: --model"),
     (["list", "datasets"], "invalid choice: 'datasets'"),
+    (["run", "--model", "tiny-random", "--benchmarks", "MME", "--judge", "gpt4"], "unknown judge 'gpt4'"),
 ])
 def test_bad_usage_is_one_line_and_exit_2(capsys, argv, message):
     with pytest.raises(SystemExit) as caught:

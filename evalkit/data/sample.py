@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -104,21 +104,6 @@ class Base64Image:
 
     def load(self) -> Image.Image:
         return decode_base64_image(self.text, self.origin)
-
-
-@dataclass(frozen=True)
-class LazyImage:
-    """An image produced by a loader function when first needed (a TSV row re-read, a hub row)."""
-
-    loader: Callable[[], Image.Image] = field(repr=False, compare=False)
-    origin: str = "lazy image"
-
-    @property
-    def description(self) -> str:
-        return self.origin
-
-    def load(self) -> Image.Image:
-        return self.loader()
 
 
 @dataclass(frozen=True)
