@@ -126,3 +126,21 @@ def test_the_demo_runs_every_suite_end_to_end(tmp_path):
         records = [json.loads(x) for x in (demo / folder / "predictions.jsonl").read_text().splitlines()]
         assert records and all(r["error"] is None for r in records), folder
     assert json.loads((demo / "manifest.json").read_text())["model"]["name"] == "tiny-random"
+
+
+def test_convbench_without_a_data_file_says_what_to_give(capsys, tmp_path):
+    code = main(["run", "--model", "tiny-random", "--benchmarks", "ConvBench", "--output", str(tmp_path / "run")])
+    line = one_error_line(capsys)
+    assert code == 2 and "ConvBench reads a user-supplied file: pass --data-file" in line and "image_path" in line
+
+
+def test_a_vlmevalkit_tsv_with_the_wrong_md5_is_refused_offline(capsys, tmp_path, monkeypatch):
+    data_root = tmp_path / "LMUData"
+    data_root.mkdir()
+    write_tsv(data_root / "DocVQA_VAL.tsv", rows=2)
+    monkeypatch.setenv("LMUData", str(data_root))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    code = main(["run", "--model", "tiny-random", "--benchmarks", "DocVQA_VAL", "--output", str(tmp_path / "run")])
+    line = one_error_line(capsys)
+    assert code == 2 and "DocVQA_VAL.tsv" in line and "d5ee77e1926ff10690d469c56b73eabf" in line
+    assert not (tmp_path / "run").exists()
