@@ -11,6 +11,7 @@ from typing import Any
 
 from evalkit.errors import CatalogError
 from evalkit.prompts import LAYOUT_OPTIONS
+from evalkit.scorers import EXTRACTORS, METRICS
 from evalkit.spec import (
     PROTOCOLS,
     BenchmarkSpec,
@@ -24,25 +25,15 @@ from evalkit.spec import (
     TsvSource,
 )
 
-# Names the scoring step understands; a card naming anything else is an error.
-KNOWN_EXTRACTORS = frozenset({
-    "raw", "exact_letter", "first_character", "letter_postprocess", "can_infer_2404", "can_infer_head",
-    "yes_no_internvl", "yes_no_vlmevalkit", "mmmu", "mathvista", "box_internvl", "box_vlmevalkit",
-})
-KNOWN_METRICS = frozenset({
-    "anls", "relaxed_accuracy", "relaxed_accuracy_vlmevalkit", "vqa_accuracy", "vqa_accuracy_vlmevalkit",
-    "ocrbench", "mme", "mme_vlmevalkit", "accuracy", "mmmu_accuracy", "circular_accuracy", "mmvet_judge",
-    "hallusion", "mathvista", "mathvista_vlmevalkit", "convbench_judge", "mmt_accuracy", "refcoco",
-    "refcoco_vlmevalkit", "not_scored",
-})
-
+SUBMISSION_FORMATS = ("rrc_json", "mmbench_xlsx", "mmvet_json")
 STR, INT, BOOL, FLOAT, TABLE, STRLIST = str, int, bool, (int, float), dict, list
 
 TOP_FIELDS: dict[str, tuple[Any, bool]] = {
     "name": (STR, True), "title": (STR, True), "task": (STR, True), "version": (INT, True),
     "citation": (STR, True), "aliases": (STRLIST, False), "language": (STR, False),
     "answers_hidden": (BOOL, False), "default_source": (STR, True), "notes": (STR, False),
-    "demo": (TABLE, True), "columns": (TABLE, False), "sources": (TABLE, True), "protocols": (TABLE, True),
+    "demo": (TABLE, True), "submission": (STR, False), "columns": (TABLE, False), "sources": (TABLE, True),
+    "protocols": (TABLE, True),
 }
 COLUMN_FIELDS: dict[str, tuple[Any, bool]] = {
     "index": (STR, False), "question": (STR, False), "answer": (STR, False), "answer_format": (STR, False),
@@ -144,8 +135,8 @@ def _protocol(card: _Card, name: str, table: Mapping[str, Any]) -> ProtocolSpec:
     layout = card.one_of(table["prompt"], frozenset(LAYOUT_OPTIONS), f"{path}.prompt")
     for key in table.get("prompt_options", {}):
         card.one_of(key, LAYOUT_OPTIONS[layout], f"{path}.prompt_options.{key}")
-    card.one_of(table["extractor"], KNOWN_EXTRACTORS, f"{path}.extractor")
-    card.one_of(table["metric"], KNOWN_METRICS, f"{path}.metric")
+    card.one_of(table["extractor"], frozenset(EXTRACTORS), f"{path}.extractor")
+    card.one_of(table["metric"], frozenset(METRICS), f"{path}.metric")
     policy = card.one_of(table.get("image_policy", "all"), ("all", "first"), f"{path}.image_policy")
     for key in ("max_tiles", "max_new_tokens"):
         if table[key] < 1:
@@ -196,4 +187,6 @@ def build_spec(stem: str, table: Mapping[str, Any], defaults: Mapping[str, Any],
         demo=dict(demo), answers_hidden=table.get("answers_hidden", False),
         default_source=table["default_source"], sources=sources,
         protocols=_protocols(card, table["protocols"], defaults), notes=table.get("notes", ""),
+        submission=card.one_of(table["submission"], SUBMISSION_FORMATS, "submission") if "submission" in table
+        else None,
         card_path=card_path)

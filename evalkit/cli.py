@@ -45,6 +45,12 @@ def judge_spec(text: str) -> str:
     raise argparse.ArgumentTypeError(f"unknown judge '{text}' (known: exact_matching, openai:<model>, hf:<id>)")
 
 
+def _add_judge_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--judge", type=judge_spec, default="exact_matching",
+                        help="exact_matching (rules only), openai:<model> (OPENAI_API_KEY, OPENAI_API_BASE), hf:<id>")
+    parser.add_argument("--judge-base-url", help="an OpenAI-compatible endpoint for the judge (vLLM, LMDeploy, …)")
+
+
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="hf:<id or dir>, internvl:<id>, openai:<model>, "
                         "vllm:<id>, tiny-random")
@@ -52,8 +58,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", type=Path, help="run directory (default results/<model>)")
     parser.add_argument("--limit", type=positive_int, help="only the first N samples of each suite")
     parser.add_argument("--batch-size", type=positive_int, default=1, help="requests per generate call (default 1)")
-    parser.add_argument("--judge", type=judge_spec, default="exact_matching",
-                        help="exact_matching, openai:<model>, hf:<id>")
+    _add_judge_arguments(parser)
     parser.add_argument("--protocol", choices=PROTOCOLS, default="paper")
     parser.add_argument("--data-file", type=Path, help="read the suite from this TSV/parquet/jsonl (one suite only)")
     parser.add_argument("--source", choices=("tsv", "hub", "file"), help="which of the card's sources to use")
@@ -76,6 +81,16 @@ def build_parser() -> OneLineParser:
     commands = parser.add_subparsers(dest="command", parser_class=OneLineParser)
     run = commands.add_parser("run", help="inference for the named suites; resumes a run directory")
     _add_run_arguments(run)
+    score = commands.add_parser("score", help="score an existing prediction file, no model needed")
+    score.add_argument("--benchmark", required=True)
+    score.add_argument("--predictions", type=Path, required=True,
+                       help="evalkit predictions.jsonl, or a VLMEvalKit {model}_{dataset}.xlsx/.tsv/.csv")
+    score.add_argument("--output", type=Path, required=True)
+    score.add_argument("--protocol", choices=PROTOCOLS, default="paper")
+    score.add_argument("--data-file", type=Path, help="the suite's data, for a predictions.jsonl")
+    score.add_argument("--source", choices=("tsv", "hub", "file"))
+    score.add_argument("--seed", type=int, default=0)
+    _add_judge_arguments(score)
     listing = commands.add_parser("list", help="what the registry knows")
     listing.add_argument("what", choices=("benchmarks", "models"))
     preview = commands.add_parser("preview", help="write exactly what a model receives for one sample")
@@ -104,7 +119,8 @@ def run_config_from(args: argparse.Namespace) -> RunConfig:
         benchmarks=tuple(spec.name for spec in specs), output=output, environment=Environment.current(),
         protocol=args.protocol, limit=args.limit, batch_size=args.batch_size, seed=args.seed,
         max_tiles=args.max_tiles, max_new_tokens=args.max_new_tokens, data_file=args.data_file,
-        source=args.source, judge=args.judge, verify_checksums=args.verify_checksums,
+        source=args.source, judge=args.judge, judge_base_url=args.judge_base_url,
+        verify_checksums=args.verify_checksums,
         retry_errors=args.retry_errors, progress=args.progress)
 
 
@@ -117,6 +133,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return commands.run(run_config_from(args))
     if args.command == "list":
         return commands.list_registry(args.what)
+    if args.command == "score":
+        return commands.score(args)
     return commands.preview(args)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from evalkit.catalog import load_catalog
 from evalkit.config import Environment, ModelConfig, RunConfig
+from evalkit.evaluate import ScoredBenchmark
 from evalkit.runner import BenchmarkOutcome, Runner
 from evalkit.table import format_table
 
@@ -14,15 +15,56 @@ DEMO_OUTPUT = Path("results/demo")
 DEMO_MAX_NEW_TOKENS = 24
 
 
+def format_score(scored: ScoredBenchmark | None) -> str:
+    if scored is None or scored.suite.score is None:
+        return "not scored"
+    return f"{scored.suite.score:.2f}"
+
+
+NOTE_WIDTH = 60
+
+
+def score_note(scored: ScoredBenchmark | None) -> str:
+    """Why a suite is not scored (cut to fit; scores.json has it whole), or how the other protocol differs."""
+    if scored is None:
+        return ""
+    if scored.suite.score is None:
+        reason = scored.suite.reason or ""
+        return reason if len(reason) <= NOTE_WIDTH else reason[: NOTE_WIDTH - 1].rstrip() + "…"
+    other = scored.document.get("other_protocol", {})
+    differ = other.get("samples_scored_differently", 0)
+    return f"{other.get('protocol')} differs on {differ}" if differ else ""
+
+
 def summary_table(outcomes: list[BenchmarkOutcome]) -> str:
-    rows = [(o.name, o.samples, o.generated, o.reused, o.errors, f"{o.seconds:.1f}") for o in outcomes]
-    return format_table(("benchmark", "samples", "generated", "reused", "errors", "seconds"), rows)
+    rows = [(o.name, o.scored.suite.metric if o.scored else "", format_score(o.scored), o.samples, o.generated,
+             o.reused, o.errors, score_note(o.scored)) for o in outcomes]
+    headers = ("benchmark", "metric", "score", "samples", "generated", "reused", "errors", "note")
+    return format_table(headers, rows)
 
 
 def run(config: RunConfig) -> int:
     outcomes = Runner(config).run()
     print(summary_table(outcomes))
-    print(f"\npredictions: {config.output}/<benchmark>/predictions.jsonl   manifest: {config.output}/manifest.json")
+    print(f"\nrun directory: {config.output} (per benchmark: predictions.jsonl, scores.json, details.jsonl; "
+          "manifest.json)")
+    return 0
+
+
+def score(args: argparse.Namespace) -> int:
+    from evalkit.score_command import ScoreRequest, score_file
+
+    request = ScoreRequest(benchmark=args.benchmark, predictions=args.predictions, output=args.output,
+                           protocol=args.protocol, judge=args.judge, judge_base_url=args.judge_base_url,
+                           data_file=args.data_file, source=args.source, seed=args.seed)
+    scored = score_file(request)
+    headers = ("benchmark", "protocol", "metric", "score", "n", "note")
+    print(format_table(headers, [(scored.name, args.protocol, scored.suite.metric, format_score(scored),
+                                  scored.suite.n, score_note(scored))]))
+    if "note" in scored.document:
+        print(scored.document["note"])
+    print(f"\nwritten: {args.output / 'scores.json'}, {args.output / 'details.jsonl'}"
+          + (f", {scored.submission}" if scored.submission else ""))
     return 0
 
 

@@ -25,12 +25,15 @@ class Environment:
     cache_dir: Path
     hub_cache_dir: Path | None
     offline: bool
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_api_base: str | None = None
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Environment:
         """``$LMUData`` (VLMEvalKit's data folder, default ``~/LMUData``), ``$EVALKIT_CACHE``
         (default ``~/.cache/evalkit``), ``$HF_DATASETS_CACHE``, and offline mode from
-        ``HF_HUB_OFFLINE`` / ``HF_DATASETS_OFFLINE``."""
+        ``HF_HUB_OFFLINE`` / ``HF_DATASETS_OFFLINE``; the judge's ``OPENAI_API_KEY`` (never written
+        anywhere) and ``OPENAI_API_BASE``."""
         home = Path(env.get("HOME", str(Path.home())))
         offline = any(env.get(name, "").strip().lower() in TRUTHY for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
         hub_cache = env.get("HF_DATASETS_CACHE")
@@ -39,6 +42,8 @@ class Environment:
             cache_dir=Path(env.get("EVALKIT_CACHE", str(home / ".cache" / "evalkit"))).expanduser(),
             hub_cache_dir=Path(hub_cache).expanduser() if hub_cache else None,
             offline=offline,
+            openai_api_key=env.get("OPENAI_API_KEY") or None,
+            openai_api_base=env.get("OPENAI_API_BASE") or None,
         )
 
     @classmethod
@@ -71,6 +76,7 @@ class RunConfig:
     data_file: Path | None = None
     source: str | None = None
     judge: str = "exact_matching"
+    judge_base_url: str | None = None
     verify_checksums: bool = True
     retry_errors: bool = False
     progress: bool = True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -19,14 +20,17 @@ from evalkit.catalog import Catalog, load_catalog
 from evalkit.config import RunConfig
 from evalkit.data.load import DataInfo, load_samples
 from evalkit.data.sample import Sample
+from evalkit.evaluate import ScoredBenchmark, judge_facts, make_judge, missing_judges, score_benchmark
 from evalkit.inference import converse, start_conversation
+from evalkit.judge.base import Judge
 from evalkit.manifest import Manifest, now
 from evalkit.models.base import ModelAdapter
 from evalkit.models.registry import ModelOptions, load_model
 from evalkit.progress import progress_bar
 from evalkit.prompts import render_instruction
+from evalkit.scoring import Prediction
 from evalkit.spec import BenchmarkSpec, ProtocolSpec
-from evalkit.store import PredictionStore
+from evalkit.store import PredictionStore, index_key
 
 ModelLoader = Callable[[str, ModelOptions], ModelAdapter]
 
@@ -55,6 +59,7 @@ class BenchmarkOutcome:
     errors: int
     seconds: float
     folder: Path
+    scored: ScoredBenchmark | None = None
 
 
 def plan_benchmark(spec: BenchmarkSpec, config: RunConfig) -> BenchmarkPlan:
@@ -116,6 +121,12 @@ def infer_benchmark(plan: BenchmarkPlan, store: PredictionStore, model: ModelAda
     return errors
 
 
+def records_of(plan: BenchmarkPlan, store: PredictionStore) -> list[dict[str, Any]]:
+    """The stored records of the plan's samples (a smaller --limit leaves earlier extra records out)."""
+    keys = (index_key(sample.index) for sample in plan.samples)
+    return [store.records[key] for key in keys if key in store.records]
+
+
 def manifest_entry(plan: BenchmarkPlan, outcome: BenchmarkOutcome, started: str) -> dict[str, Any]:
     return {
         "title": plan.spec.title,
@@ -125,6 +136,7 @@ def manifest_entry(plan: BenchmarkPlan, outcome: BenchmarkOutcome, started: str)
         "prompt_options": dict(plan.protocol.prompt_options),
         "data": dataclasses.asdict(plan.data),
         **plan.identity,
+        "score": outcome.scored.suite.score if outcome.scored else None,
         "samples": outcome.samples,
         "generated": outcome.generated,
         "reused": outcome.reused,
@@ -138,17 +150,24 @@ class Runner:
     """Runs a :class:`RunConfig`; the model is loaded once, and only if some benchmark has work left."""
 
     def __init__(self, config: RunConfig, *, catalog: Catalog | None = None,
-                 model_loader: ModelLoader = load_model) -> None:
+                 model_loader: ModelLoader = load_model, score: bool = True) -> None:
         self.config = config
         self.catalog = catalog or load_catalog()
         self.model_loader = model_loader
+        self.score = score
         self.model: ModelAdapter | None = None
+        self.judge: Judge | None = None
         self.manifest: Manifest | None = None
 
     def run(self) -> list[BenchmarkOutcome]:
         specs = [self.catalog.get(name) for name in self.config.benchmarks]
         plans = [plan_benchmark(spec, self.config) for spec in specs]
         stores = [self._open_store(plan) for plan in plans]
+        if self.score:
+            self.judge = make_judge(self.config.judge, self.config.environment, self.config.judge_base_url)
+            for name in missing_judges(specs, self.config.protocol, self.config.judge):
+                print(f"evalkit: note: {name} needs a judge to be scored (--judge openai:<model> or hf:<id>); "
+                      "its predictions will be made and it will be reported as not scored", file=sys.stderr)
         self.manifest = Manifest.begin(self.config.output, self._settings())
         outcomes = [self._run_one(plan, store) for plan, store in zip(plans, stores, strict=True)]
         self.manifest.finish()
@@ -175,13 +194,18 @@ class Runner:
         if todo:
             infer_benchmark(plan, store, self._ensure_model(), self.config, todo)
         store.compact([sample.index for sample in plan.samples])
-        wanted = {str(sample.index) for sample in plan.samples}
-        errors = sum(1 for r in store.records.values() if r.get("error") and str(r["index"]) in wanted)
+        errors = sum(1 for record in records_of(plan, store) if record.get("error"))
+        scored = self._score(plan, store) if self.score else None
         outcome = BenchmarkOutcome(plan.name, len(plan.samples), len(plan.samples) - len(todo), len(todo),
-                                   errors, time.perf_counter() - clock, store.folder)
+                                   errors, time.perf_counter() - clock, store.folder, scored)
         assert self.manifest is not None
         self.manifest.record_benchmark(plan.name, manifest_entry(plan, outcome, started))
         return outcome
+
+    def _score(self, plan: BenchmarkPlan, store: PredictionStore) -> ScoredBenchmark:
+        predictions = [Prediction.from_record(record) for record in records_of(plan, store)]
+        return score_benchmark(plan.spec, plan.samples, predictions, store.folder, protocol=self.config.protocol,
+                               judge=self.judge, judge_spec=self.config.judge, seed=self.config.seed)
 
     def _settings(self) -> dict[str, Any]:
         config = self.config
@@ -189,7 +213,7 @@ class Runner:
             "model_spec": config.model.spec,
             "model_options": dataclasses.asdict(config.model),
             "protocol": config.protocol,
-            "judge": config.judge,
+            "judge": judge_facts(config.judge, self.judge),
             "seed": config.seed,
             "batch_size": config.batch_size,
             "limit": config.limit,

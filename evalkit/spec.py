@@ -184,6 +184,7 @@ class BenchmarkSpec:
     sources: Mapping[str, Source]
     protocols: Mapping[str, ProtocolSpec]
     notes: str = ""
+    submission: str | None = None
     card_path: str = field(default="", compare=False)
 
     def protocol(self, name: str) -> ProtocolSpec:

@@ -1,0 +1,66 @@
+"""Scoring one benchmark folder: pair predictions with samples, score, write scores, details, submission."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evalkit.config import Environment
+from evalkit.data.sample import Sample
+from evalkit.judge.base import Judge
+from evalkit.metrics.base import SuiteScore
+from evalkit.score_files import scores_document, write_outcome
+from evalkit.scorers import judge_need
+from evalkit.scoring import Prediction, pair_items, score_with_comparison
+from evalkit.spec import BenchmarkSpec
+from evalkit.submission import UPLOAD_TO, WRITERS
+
+
+@dataclass(frozen=True)
+class ScoredBenchmark:
+    name: str
+    suite: SuiteScore
+    document: dict[str, Any]
+    folder: Path
+    submission: Path | None = None
+
+
+def make_judge(spec: str, environment: Environment, base_url: str | None = None) -> Judge | None:
+    """The judge named by ``--judge`` (None for ``exact_matching``), caching under evalkit's cache folder."""
+    from evalkit.judge.factory import build_judge
+
+    return build_judge(spec, cache_dir=environment.cache_dir, api_key=environment.openai_api_key,
+                       base_url=base_url or environment.openai_api_base)
+
+
+def judge_facts(spec: str, judge: Judge | None) -> dict[str, Any]:
+    if judge is None:
+        return {"spec": spec}
+    from evalkit.judge.factory import describe_judge
+
+    return {"spec": spec, **describe_judge(judge)}
+
+
+def missing_judges(specs: list[BenchmarkSpec], protocol: str, judge_spec: str) -> list[str]:
+    """Suites that cannot be scored without a judge when none is configured (said before inference starts)."""
+    if judge_spec != "exact_matching":
+        return []
+    return [spec.name for spec in specs if judge_need(spec.protocol(protocol).metric) == "required"]
+
+
+def score_benchmark(spec: BenchmarkSpec, samples: list[Sample], predictions: list[Prediction], folder: Path, *,
+                    protocol: str, judge: Judge | None, judge_spec: str, seed: int = 0,
+                    run_protocol: str | None = None) -> ScoredBenchmark:
+    """Score ``predictions`` of ``spec`` and write ``scores.json``, ``details.jsonl`` and any submission file."""
+    items = pair_items(samples, predictions, str(folder))
+    result = score_with_comparison(spec, protocol, items, judge, seed)
+    document = scores_document(spec, protocol, result.suite, result.comparison, judge_facts(judge_spec, judge),
+                               run_protocol)
+    submission = None
+    if spec.submission is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        submission = WRITERS[spec.submission](result.items, folder)
+        document["submission"] = {"file": submission.name, "upload_to": UPLOAD_TO[spec.submission]}
+    write_outcome(folder, document, result.suite)
+    return ScoredBenchmark(spec.name, result.suite, document, folder, submission)

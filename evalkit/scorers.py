@@ -1,0 +1,77 @@
+"""The names a card may give as ``extractor`` and ``metric``, and the functions behind them.
+
+Entries are ``module:function`` strings imported on first use, so loading the
+catalog stays cheap. ``JUDGE_NEEDS`` says which metrics cannot be scored at all
+without a judge ("required") and which only fall back to one ("fallback").
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Literal
+
+from evalkit.metrics.base import Extractor, Metric
+
+EXTRACTORS: dict[str, str] = {
+    "raw": "evalkit.extract.choice:raw",
+    "exact_letter": "evalkit.extract.choice:exact_letter",
+    "first_character": "evalkit.extract.choice:first_character",
+    "letter_postprocess": "evalkit.extract.choice:letter_postprocess",
+    "can_infer_2404": "evalkit.extract.choice:can_infer_2404",
+    "can_infer_head": "evalkit.extract.choice:can_infer_head",
+    "yes_no_internvl": "evalkit.extract.yes_no:yes_no_internvl",
+    "yes_no_vlmevalkit": "evalkit.extract.yes_no:yes_no_vlmevalkit",
+    "mmmu": "evalkit.extract.mmmu:mmmu",
+    "mathvista": "evalkit.extract.mathvista:mathvista",
+    "box_internvl": "evalkit.extract.box:box_internvl",
+    "box_vlmevalkit": "evalkit.extract.box:box_vlmevalkit",
+}
+
+METRICS: dict[str, str] = {
+    "anls": "evalkit.metrics.anls:anls_suite",
+    "relaxed_accuracy": "evalkit.metrics.chartqa:relaxed_accuracy_suite",
+    "relaxed_accuracy_vlmevalkit": "evalkit.metrics.chartqa:relaxed_accuracy_vlmevalkit_suite",
+    "vqa_accuracy": "evalkit.metrics.vqa:vqa_accuracy_suite",
+    "vqa_accuracy_vlmevalkit": "evalkit.metrics.vqa:vqa_accuracy_vlmevalkit_suite",
+    "ocrbench": "evalkit.metrics.ocrbench:ocrbench_suite",
+    "mme": "evalkit.metrics.mme:mme_suite",
+    "mme_vlmevalkit": "evalkit.metrics.mme:mme_vlmevalkit_suite",
+    "accuracy": "evalkit.metrics.choice:accuracy_suite",
+    "mmmu_accuracy": "evalkit.metrics.mmmu:mmmu_accuracy_suite",
+    "circular_accuracy": "evalkit.metrics.circular:circular_accuracy_suite",
+    "mmvet_judge": "evalkit.metrics.mmvet:mmvet_judge_suite",
+    "hallusion": "evalkit.metrics.hallusion:hallusion_suite",
+    "mathvista": "evalkit.metrics.mathvista:mathvista_suite",
+    "mathvista_vlmevalkit": "evalkit.metrics.mathvista:mathvista_vlmevalkit_suite",
+    "convbench_judge": "evalkit.metrics.convbench:convbench_judge_suite",
+    "mmt_accuracy": "evalkit.metrics.mmt:mmt_accuracy_suite",
+    "refcoco": "evalkit.metrics.grounding:refcoco_suite",
+    "refcoco_vlmevalkit": "evalkit.metrics.grounding:refcoco_vlmevalkit_suite",
+    "not_scored": "evalkit.metrics.hidden:not_scored_suite",
+}
+
+JudgeNeed = Literal["required", "fallback", "none"]
+JUDGE_NEEDS: dict[str, JudgeNeed] = {
+    "mmvet_judge": "required", "mathvista": "required", "mathvista_vlmevalkit": "required",
+    "convbench_judge": "required", "circular_accuracy": "fallback", "accuracy": "fallback",
+    "mmt_accuracy": "fallback", "hallusion": "fallback", "mme_vlmevalkit": "fallback",
+}
+
+
+def _resolve(table: dict[str, str], name: str, kind: str) -> object:
+    if name not in table:
+        raise KeyError(f"unknown {kind} '{name}'")
+    module, _, attribute = table[name].partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def extractor_named(name: str) -> Extractor:
+    return _resolve(EXTRACTORS, name, "extractor")  # type: ignore[return-value]
+
+
+def metric_named(name: str) -> Metric:
+    return _resolve(METRICS, name, "metric")  # type: ignore[return-value]
+
+
+def judge_need(metric: str) -> JudgeNeed:
+    return JUDGE_NEEDS.get(metric, "none")
