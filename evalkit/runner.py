@@ -170,6 +170,7 @@ class Runner:
                       "its predictions will be made and it will be reported as not scored", file=sys.stderr)
         self.manifest = Manifest.begin(self.config.output, self._settings())
         outcomes = [self._run_one(plan, store) for plan, store in zip(plans, stores, strict=True)]
+        self.manifest.data["judge"] = judge_facts(self.config.judge, self.judge)  # final counters
         self.manifest.finish()
         return outcomes
 

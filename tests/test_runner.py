@@ -147,3 +147,19 @@ def test_the_manifest_records_how_to_reproduce(tmp_path):
     assert entry["generation"]["max_new_tokens"] == 100 and entry["generation"]["seed"] == 7
     assert entry["data"]["source"] == "file" and len(entry["data"]["checksum"]) == 32
     assert entry["max_tiles"] == 18 and entry["samples"] == 2
+
+
+def test_a_suite_that_needs_a_missing_judge_is_reported_before_inference(tmp_path, capsys):
+    frame = pd.DataFrame([{"index": 0, "image": png_base64((1, 2, 3)), "question": "q", "answer": "a",
+                           "category": "rec"}])
+    data = tmp_path / "mmvet.tsv"
+    frame.to_csv(data, sep="\t", index=False)
+
+    class Probe(CountingModel):
+        def generate(self, requests):
+            assert "MMVet needs a judge" in capsys.readouterr().err
+            return super().generate(requests)
+
+    (outcome,) = run_with(Probe(), config_for(tmp_path, data, benchmark="MMVet"))
+    assert outcome.scored is not None and outcome.scored.suite.score is None
+    assert "needs a judge" in (outcome.scored.suite.reason or "")
