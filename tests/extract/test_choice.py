@@ -13,8 +13,9 @@ from evalkit.data.sample import Sample
 from evalkit.extract import choice
 from evalkit.extract.choice import match_2404, match_head, post_process
 from evalkit.extract.choice_judge import PROMPT_CN, PROMPT_EN, build_prompt, random_letter
-from evalkit.judge.base import ChatMessage, JudgeError
+from evalkit.judge.base import JudgeError
 from evalkit.metrics.base import ScoringContext
+from tests.fakes import FakeJudge
 
 ANIMALS = (("A", "cat"), ("B", "dog"), ("C", "cow"), ("D", "pig"))
 NO_JUDGE = ScoringContext()
@@ -23,25 +24,6 @@ NO_JUDGE = ScoringContext()
 def make(options: Sequence[tuple[str, str]] = ANIMALS, answers: Sequence[str] = ("A",), question: str = "What is it",
          index: int = 7) -> Sample:
     return Sample(index=index, question=question, options=tuple(options), answers=tuple(answers))
-
-
-class FakeJudge:
-    """Records every call; replies from a script (a JudgeError instance is raised)."""
-
-    def __init__(self, replies: Sequence[str | JudgeError]) -> None:
-        self.replies = list(replies)
-        self.calls: list[tuple[list[dict[str, str]], float, int]] = []
-
-    @property
-    def model(self) -> str:
-        return "fake"
-
-    def complete(self, messages: Sequence[ChatMessage], *, temperature: float = 0.0, max_tokens: int = 512) -> str:
-        self.calls.append(([dict(m) for m in messages], temperature, max_tokens))
-        reply = self.replies[min(len(self.calls), len(self.replies)) - 1]
-        if isinstance(reply, JudgeError):
-            raise reply
-        return reply
 
 
 CHOICES = dict(ANIMALS)

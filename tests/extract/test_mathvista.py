@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -12,28 +12,13 @@ from hypothesis import strategies as st
 
 from evalkit.data.sample import Sample
 from evalkit.extract.mathvista import mathvista, official_prompt, problem_fields, prompt_text
-from evalkit.judge.base import ChatMessage, JudgeError
+from evalkit.judge.base import JudgeError
 from evalkit.metrics.base import ScoringContext
+from tests.fakes import FakeJudge
 
 NO_JUDGE = ScoringContext()
 QUERY = ("Hint: Please answer the question and provide the correct option letter, e.g., A, B, C, D, at the end.\n"
          "Question: What fraction is blue?\nChoices:\n(A) 3/11\n(B) 8/11")
-
-
-class FakeJudge:
-    def __init__(self, reply: str | Exception) -> None:
-        self.reply = reply
-        self.calls: list[tuple[list[dict[str, str]], float, int]] = []
-
-    @property
-    def model(self) -> str:
-        return "fake-judge"
-
-    def complete(self, messages: Sequence[ChatMessage], *, temperature: float = 0.0, max_tokens: int = 512) -> str:
-        self.calls.append(([dict(m) for m in messages], temperature, max_tokens))
-        if isinstance(self.reply, Exception):
-            raise self.reply
-        return self.reply
 
 
 def sample(answer_type: str, *, choices: str = "", answer: str = "", question_type: str = "",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -17,30 +17,12 @@ from evalkit.extract.yes_no import (
     yes_no_vlmevalkit,
     yorn_prompt,
 )
-from evalkit.judge.base import ChatMessage, JudgeError
+from evalkit.judge.base import JudgeError
 from evalkit.metrics.base import ScoringContext
+from tests.fakes import FakeJudge
 
 SAMPLE = Sample(index="VD_figure_0_0_0_0", question="Is the cat black?", answers=("Yes",))
 NO_JUDGE = ScoringContext()
-
-
-class FakeJudge:
-    """Records every call; answers from a list of replies (an exception instance is raised)."""
-
-    def __init__(self, replies: Sequence[str | Exception]) -> None:
-        self.replies = list(replies)
-        self.calls: list[tuple[list[dict[str, str]], float, int]] = []
-
-    @property
-    def model(self) -> str:
-        return "fake-judge"
-
-    def complete(self, messages: Sequence[ChatMessage], *, temperature: float = 0.0, max_tokens: int = 512) -> str:
-        self.calls.append(([dict(m) for m in messages], temperature, max_tokens))
-        reply = self.replies[min(len(self.calls), len(self.replies)) - 1]
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
 
 
 def internvl(reply: str) -> object:

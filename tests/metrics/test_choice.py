@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from evalkit.data.sample import Sample
 from evalkit.extract import choice
 from evalkit.metrics.base import Extraction, ScoringContext, ScoringItem
 from evalkit.metrics.choice import accuracy_suite
+from tests.fakes import FakeJudge
 
 OPTIONS = (("A", "cat"), ("B", "dog"), ("C", "cow"))
 
@@ -112,14 +113,8 @@ def test_vlmevalkit_mmmu_open_questions_become_choices():
 
 
 def test_judge_and_random_methods_are_recorded():
-    class Judge:
-        model = "fake"
-
-        def complete(self, messages: Sequence[Mapping[str, str]], *, temperature: float = 0.0,
-                     max_tokens: int = 512) -> str:
-            return "C" if "bovine" in messages[0]["content"] else "no idea"
-
-    ctx = ScoringContext(judge=Judge(), seed=3)
+    judge = FakeJudge(answer=lambda content: "C" if "bovine" in content else "no idea")
+    ctx = ScoringContext(judge=judge, seed=3)
     items = [item(1, "a bovine", answer="C", ctx=ctx), item(2, "hmm", ctx=ctx)]
     result = accuracy_suite(items, ctx)
     assert [s.method for s in result.samples] == ["judge", "random"]

@@ -8,9 +8,10 @@ from typing import Any
 
 from evalkit.data.sample import Sample
 from evalkit.extract import choice
-from evalkit.judge.base import ChatMessage, JudgeError
+from evalkit.judge.base import JudgeError
 from evalkit.metrics.base import Extraction, ScoringContext, ScoringItem
 from evalkit.metrics.circular import build_groups, circular_accuracy_suite, group_index
+from tests.fakes import FakeJudge
 
 TEXTS = ("cat", "dog", "cow", "pig")
 HEAD = {"matcher": "can_infer_head"}
@@ -38,23 +39,6 @@ def group(question: int, replies: Sequence[str], extractor: Any = choice.raw, er
         extraction = Extraction(None, "error") if error else extractor(reply, sample, ScoringContext())
         rows.append(ScoringItem(sample, reply, error, extraction))
     return rows
-
-
-class FakeJudge:
-    def __init__(self, replies: Sequence[str | JudgeError]) -> None:
-        self.replies = list(replies)
-        self.prompts: list[str] = []
-
-    @property
-    def model(self) -> str:
-        return "fake"
-
-    def complete(self, messages: Sequence[ChatMessage], *, temperature: float = 0.0, max_tokens: int = 512) -> str:
-        self.prompts.append(messages[0]["content"])
-        reply = self.replies[min(len(self.prompts), len(self.replies)) - 1]
-        if isinstance(reply, JudgeError):
-            raise reply
-        return reply
 
 
 def test_all_rows_right_by_option_text_scores_one():

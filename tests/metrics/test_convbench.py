@@ -5,8 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from evalkit.metrics.convbench_prompts import (
     pairwise_messages,
     prompt_text,
 )
+from tests.fakes import FakeJudge
 
 PROMPTS = Path(evalkit.__file__).parent / "judge" / "prompts"
 ANNOTATIONS = {"instruction-conditioned-caption": "CAP", "first_turn_answer": "H1", "second_turn_answer": "H2",
@@ -49,25 +49,6 @@ def conversation_text(a: str, b: str) -> str:
         f"### The second turn question from user:\nQ2\n\n### The second turn response from Assistant B:\n{b}2\n\n"
         f"###The third turn question from user:\nQ3\n\n### The third turn response from Assistant B:\n{b}3\n\n"
         "<|The End of Assistant B’s Conversation with User|>\n\n")
-
-
-class FakeJudge:
-    """Records every call; answers with a function of the whole message list."""
-
-    model = "fake-gpt-3.5-turbo"
-
-    def __init__(self, reply: Callable[[Sequence[ChatMessage]], str | Exception]) -> None:
-        self.reply = reply
-        self.calls: list[tuple[list[dict[str, str]], float, int]] = []
-        self.lock = threading.Lock()
-
-    def complete(self, messages: Sequence[ChatMessage], *, temperature: float = 0.0, max_tokens: int = 512) -> str:
-        with self.lock:
-            self.calls.append(([dict(m) for m in messages], temperature, max_tokens))
-        reply = self.reply(messages)
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
 
 
 def kind_of(messages: Sequence[ChatMessage]) -> str:
@@ -246,7 +227,7 @@ def two_conversations() -> list[ScoringItem]:
 
 
 def test_pairwise_wins_s_r2_r1():
-    judge = FakeJudge(scripted)
+    judge = FakeJudge(respond=scripted, model="fake-gpt-3.5-turbo")
     result = convbench.convbench_judge_suite(two_conversations(), ctx(judge))
     b = result.breakdown
     assert (b["pairwise_S1"], b["pairwise_S2"], b["pairwise_S3"], b["pairwise_S0"]) == (100.0, 50.0, 50.0, 50.0)
@@ -268,7 +249,7 @@ def test_pairwise_wins_s_r2_r1():
 
 
 def test_overall_call_gets_the_three_turn_texts():
-    judge = FakeJudge(scripted)
+    judge = FakeJudge(respond=scripted)
     convbench.convbench_judge_suite([item(1, side=0, caption="CAP1")], ctx(judge))
     overall = [m for m, _, _ in judge.calls if kind_of(m) == "pairwise:overall_conversation"]
     assert overall[0][3]["content"].endswith(
@@ -277,7 +258,7 @@ def test_overall_call_gets_the_three_turn_texts():
 
 
 def test_denominator_option_reproduces_577():
-    result = convbench.convbench_judge_suite(two_conversations(), ctx(FakeJudge(scripted), denominator=3))
+    result = convbench.convbench_judge_suite(two_conversations(), ctx(FakeJudge(respond=scripted), denominator=3))
     b = result.breakdown
     assert b["pairwise_S1"] == pytest.approx(200 / 3) and b["pairwise_S0"] == pytest.approx(100 / 3)
     assert b["pairwise_R1"] == pytest.approx(((200 / 3 + 100 / 3 + 100 / 3) / 3 + 100 / 3) / 2)
@@ -285,7 +266,7 @@ def test_denominator_option_reproduces_577():
 
 
 def test_inference_error_loses_every_comparison_without_judge_calls():
-    judge = FakeJudge(scripted)
+    judge = FakeJudge(respond=scripted)
     items = [item(1, side=0, caption="CAP1"), item(2, error="timeout", caption="CAP2", prediction=())]
     result = convbench.convbench_judge_suite(items, ctx(judge))
     assert result.breakdown["errors"] == 1
@@ -304,7 +285,7 @@ def test_side_from_options_overrides_metadata_and_defaults_to_a():
 
 
 def test_invalid_side_is_not_scored():
-    result = convbench.convbench_judge_suite([item(1, side=2)], ctx(FakeJudge(scripted)))
+    result = convbench.convbench_judge_suite([item(1, side=2)], ctx(FakeJudge(respond=scripted)))
     assert result.score is None and result.reason is not None and "pairwise_side must be 0 or 1" in result.reason
 
 
@@ -317,7 +298,7 @@ def test_direct_grading_set():
                 "direct:third_turn": "no number", "rating_extraction": "Final Rating: 4" if "no number" in
                 messages[-1]["content"] else "Unknown", "direct:overall_conversation": "Rating: 11"}[kind]
 
-    judge = FakeJudge(reply)
+    judge = FakeJudge(respond=reply)
     result = convbench.convbench_judge_suite([item(1, side=0)], ScoringContext(judge=judge))
     b = result.breakdown
     assert (b["direct_S1"], b["direct_S2"], b["direct_S3"], b["direct_S0"]) == (8.0, 6.0, 4.0, 0.0)
@@ -345,7 +326,7 @@ def test_direct_rating_parse(text: str, rating: float | None):
 def test_categories_breakdown():
     items = [item(1, side=0, caption="CAP1", First_turn_instruction_category="OCR"),
              item(2, side=1, caption="CAP2", First_turn_instruction_category="OCR")]
-    result = convbench.convbench_judge_suite(items, ctx(FakeJudge(scripted)))
+    result = convbench.convbench_judge_suite(items, ctx(FakeJudge(respond=scripted)))
     assert result.breakdown["categories"] == {"first_turn": {"OCR": 100.0}}
 
 
@@ -366,7 +347,7 @@ def test_public_file_only_and_no_judge_names_everything_missing():
 
 def test_one_missing_field_is_named_alone():
     items = [item(1), item(2, third_turn_demands=float("nan")), item(3, third_turn_demands="  ")]
-    judge = FakeJudge(scripted)
+    judge = FakeJudge(respond=scripted)
     result = convbench.convbench_judge_suite(items, ctx(judge))
     assert result.score is None and not judge.calls
     assert result.reason == ("needs the full ConvBench annotation file (--data-file with the non-public columns): "
@@ -383,7 +364,7 @@ def test_judge_failure_is_not_scored():
     def reply(messages: Sequence[ChatMessage]) -> str | Exception:
         return JudgeError("HTTP 500") if "Image context: CAP2\n" in messages[-1]["content"] else "Response A is better"
 
-    result = convbench.convbench_judge_suite(two_conversations(), ctx(FakeJudge(reply)))
+    result = convbench.convbench_judge_suite(two_conversations(), ctx(FakeJudge(respond=reply)))
     assert result.score is None
     assert result.reason is not None and result.reason.startswith("judge failed for 1 of 2 conversations (first: 2")
     assert result.samples[1].extra["judge_error"] == "HTTP 500"
@@ -391,7 +372,7 @@ def test_judge_failure_is_not_scored():
 
 def test_bad_denominator_is_a_configuration_error():
     with pytest.raises(ValueError, match="denominator"):
-        convbench.convbench_judge_suite([item(1)], ctx(FakeJudge(scripted), denominator=0))
+        convbench.convbench_judge_suite([item(1)], ctx(FakeJudge(respond=scripted), denominator=0))
 
 
 # --- robustness -----------------------------------------------------------------------------------------------------

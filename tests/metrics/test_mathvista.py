@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from evalkit.data.sample import Sample
 from evalkit.extract.mathvista import Problem, prompt_text
-from evalkit.judge.base import ChatMessage, JudgeError
+from evalkit.judge.base import JudgeError
 from evalkit.metrics.base import Extraction, ScoringContext, ScoringItem
 from evalkit.metrics.mathvista import (
     levenshtein,
@@ -23,29 +23,9 @@ from evalkit.metrics.mathvista import (
     post_check,
     vlmevalkit_prompt,
 )
+from tests.fakes import FakeJudge
 
 CTX = ScoringContext()
-Reply = str | Exception
-
-
-class FakeJudge:
-    """Records every call; ``answer(content)`` gives the reply (an exception is raised)."""
-
-    def __init__(self, answer: Callable[[str], Reply] | Sequence[Reply]) -> None:
-        self.answer = answer
-        self.calls: list[tuple[list[dict[str, str]], float, int]] = []
-
-    @property
-    def model(self) -> str:
-        return "fake-judge"
-
-    def complete(self, messages: Sequence[ChatMessage], *, temperature: float = 0.0, max_tokens: int = 512) -> str:
-        self.calls.append(([dict(m) for m in messages], temperature, max_tokens))
-        answer = self.answer
-        reply = answer(messages[-1]["content"]) if callable(answer) else answer[len(self.calls) - 1]
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
 
 
 def sample(answer_type: str, answer: str, *, choices: str = "", task: str = "figure question answering",
@@ -231,14 +211,14 @@ def test_vlmevalkit_zero_fails_the_prefetch() -> None:
     unresolved = vlm([(s, "0")])
     assert unresolved.score is None
     assert unresolved.reason == "needs a judge (answer extraction); run with --judge"
-    judge = FakeJudge(["0"])
+    judge = FakeJudge(["0"], repeat_last=False)
     result = vlm([(s, "0")], judge)
     assert (result.score, result.samples[0].method) == (100.0, "judge")
     assert len(judge.calls) == 1
 
 
 def test_vlmevalkit_judge_call_and_retries() -> None:
-    judge = FakeJudge([JudgeError("busy"), JudgeError("busy"), " 14\n"])
+    judge = FakeJudge([JudgeError("busy"), JudgeError("busy"), " 14\n"], repeat_last=False)
     result = vlm([(sample("integer", "14"), "The answer is fourteen.")], judge)
     assert result.score == 100.0
     assert result.samples[0].extracted == "14"
@@ -249,7 +229,7 @@ def test_vlmevalkit_judge_call_and_retries() -> None:
 
 
 def test_vlmevalkit_five_failures_is_not_scored() -> None:
-    judge = FakeJudge([JudgeError("down")] * 5)
+    judge = FakeJudge([JudgeError("down")] * 5, repeat_last=False)
     result = vlm([(sample("integer", "14"), "fourteen")], judge)
     assert result.score is None
     assert result.reason == "judge failed on 1 sample(s) (answer extraction); score again to retry them"
@@ -257,13 +237,13 @@ def test_vlmevalkit_five_failures_is_not_scored() -> None:
 
 
 def test_vlmevalkit_numbers_compare_exactly() -> None:
-    judge = FakeJudge(lambda content: "0.61")
+    judge = FakeJudge(answer=lambda content: "0.61")
     result = vlm([(sample("float", "0.6", precision=1.0), "about 0.61")], judge)
     assert result.score == 0.0  # no rounding to precision (the official scorer rounds 0.61 to 0.6)
 
 
 def test_vlmevalkit_list_and_text_answers_are_always_wrong() -> None:
-    judge = FakeJudge(lambda content: "[2007, 2008]")
+    judge = FakeJudge(answer=lambda content: "[2007, 2008]")
     assert vlm([(sample("list", "[2007, 2008]"), "2007 and 2008")], judge).score == 0.0
 
 
@@ -274,20 +254,20 @@ def test_vlmevalkit_answer_none_is_always_right() -> None:
 
 
 def test_vlmevalkit_empty_reply_reads_back_as_nan() -> None:
-    judge = FakeJudge(lambda content: "14")
+    judge = FakeJudge(answer=lambda content: "14")
     vlm([(sample("integer", "14"), "")], judge)
     assert judge.calls[0][0][0]["content"].endswith("Model respone: nanExtracted answer:")
 
 
 def test_vlmevalkit_mcq_judge_result_goes_through_can_infer() -> None:
-    judge = FakeJudge(lambda content: "The answer is (B)")
+    judge = FakeJudge(answer=lambda content: "The answer is (B)")
     result = vlm([(sample("text", "8/11", choices=FRACTIONS), "I'd say the second one")], judge)
     assert result.score == 100.0
     assert result.samples[0].extracted == "The answer is (B)"
 
 
 def test_vlmevalkit_breakdown_by_task_skill_and_question_type() -> None:
-    judge = FakeJudge(lambda content: "5")
+    judge = FakeJudge(answer=lambda content: "5")
     result = vlm([(sample("integer", "14", index=0), "14"),
                   (sample("integer", "4", index=1, task="math word problem", skills="geometry"), "four")], judge)
     assert result.score == 50.0
@@ -311,5 +291,5 @@ def test_post_check_prefetch(response: str, answer_type: str, answer: str, expec
 @given(st.text(), st.sampled_from([sample("text", "8/11", choices=FRACTIONS), sample("integer", "14"),
                                    sample("float", "1.45"), sample("list", "[1, 2]")]))
 def test_no_reply_crashes_the_vlmevalkit_extraction(reply: str, s: Sample) -> None:
-    result = vlm([(s, reply)], FakeJudge(lambda content: reply))
+    result = vlm([(s, reply)], FakeJudge(answer=lambda content: reply))
     assert result.samples[0].score in (0.0, 1.0)

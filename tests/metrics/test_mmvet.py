@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -13,9 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit.data.sample import Sample
-from evalkit.judge.base import ChatMessage, JudgeError
+from evalkit.judge.base import JudgeError
 from evalkit.metrics import mmvet
 from evalkit.metrics.base import ScoringContext, ScoringItem
+from tests.fakes import FakeJudge
 
 PROMPT_START = ("Compare the ground truth and prediction from AI models, to give a correctness score for the "
                 "prediction. <AND> in the ground truth means it is totally right only when all elements in the "
@@ -23,28 +22,6 @@ PROMPT_START = ("Compare the ground truth and prediction from AI models, to give
                 "element in the ground truth is present in the prediction.")
 PROMPT_END = ("The humor in this meme is derived from the unexpected contrast between the names of the countries "
               "and their actual physical characteristics. | 1.0\n")
-
-
-class FakeJudge:
-    """Records every call; answers from a list (in call order) or a function of the last message's content."""
-
-    model = "fake-gpt-4"
-
-    def __init__(self, replies: Sequence[str | Exception] | Callable[[str], str | Exception]) -> None:
-        self.replies = replies
-        self.calls: list[tuple[list[dict[str, str]], float, int]] = []
-        self.lock = threading.Lock()
-
-    def complete(self, messages: Sequence[ChatMessage], *, temperature: float = 0.0, max_tokens: int = 512) -> str:
-        with self.lock:
-            self.calls.append(([dict(m) for m in messages], temperature, max_tokens))
-            if callable(self.replies):
-                reply = self.replies(messages[-1]["content"])
-            else:
-                reply = self.replies[min(len(self.calls), len(self.replies)) - 1]
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
 
 
 def item(index: int, prediction: str, answer: str | None = "-1 <AND> -5", category: Any = "math",
@@ -192,7 +169,7 @@ def by_prediction(content: str) -> str:
 
 
 def test_official_total_capabilities_and_integration_sets():
-    result = mmvet.mmvet_judge_suite(capability_items(), ctx(FakeJudge(by_prediction)))
+    result = mmvet.mmvet_judge_suite(capability_items(), ctx(FakeJudge(answer=by_prediction, model="fake-gpt-4")))
     assert result.score == 43.75  # 100 × (1 + 0.5 + 0 + 0.25) / 4
     breakdown = result.breakdown
     assert list(breakdown["capabilities"]) == ["rec", "ocr", "math"]
@@ -208,7 +185,7 @@ def test_official_total_capabilities_and_integration_sets():
 
 
 def test_vlmevalkit_groups_integrations_by_exact_string():
-    result = mmvet.mmvet_judge_suite(capability_items(), ctx(FakeJudge(by_prediction), "vlmevalkit"))
+    result = mmvet.mmvet_judge_suite(capability_items(), ctx(FakeJudge(answer=by_prediction), "vlmevalkit"))
     assert result.score == 43.75
     assert result.breakdown["capability_integration"] == {"rec,ocr": 100.0, "ocr,rec": 50.0, "rec": 0.0,
                                                           "ocr,math": 25.0}
@@ -250,7 +227,7 @@ def test_judge_failure_makes_the_suite_unscored():
     def reply(content: str) -> str | Exception:
         return JudgeError("rate limited") if "| boom | " in content else "1.0"
 
-    result = mmvet.mmvet_judge_suite([item(1, "fine"), item(2, "boom")], ctx(FakeJudge(reply)))
+    result = mmvet.mmvet_judge_suite([item(1, "fine"), item(2, "boom")], ctx(FakeJudge(answer=reply)))
     assert result.score is None
     assert result.reason is not None and result.reason.startswith("judge failed for 1 of 2 samples (first: 2")
     assert result.samples[1].score is None and result.samples[1].extra["judge_error"] == "rate limited"
