@@ -23,17 +23,17 @@ from evalkit.errors import ModelSpecError
 from evalkit.judge.base import JudgeError
 from evalkit.judge.cache import Answer, CachedJudge, JudgeCache, JudgeRequest
 from evalkit.models.base import Message, Request, Role, TextPart
-from evalkit.models.hf import (
-    HFAdapter,
-    _check_local_path,
-    _completion_length,
-    _eos_ids,
-    _one_line,
-    _resolved_revision,
-    _seeded,
+from evalkit.models.hf import HFAdapter
+from evalkit.models.hf_support import (
+    check_local_path,
+    completion_length,
+    eos_ids,
+    one_line,
     quiet_progress,
     resolve_device,
     resolve_dtype,
+    resolved_revision,
+    seeded,
 )
 from evalkit.models.registry import parse_hf_target
 from evalkit.spec import GenerationParams
@@ -70,7 +70,7 @@ class LocalJudge(CachedJudge):
         self.model_id, self.revision = parse_hf_target(target)
         self.options = options or LoadOptions()
         self.seed = seed
-        _check_local_path(self.model_id, self.cache_model)
+        check_local_path(self.model_id, self.cache_model)
         self._loaded: _Backend | None = None
         self._load_error: str | None = None
         self._lock = threading.Lock()
@@ -107,7 +107,7 @@ class LocalJudge(CachedJudge):
             except JudgeError:
                 raise
             except Exception as exc:  # any generation failure is this call's error
-                raise JudgeError(f"judge '{self.cache_model}': generation failed: {_one_line(exc)}") from exc
+                raise JudgeError(f"judge '{self.cache_model}': generation failed: {one_line(exc)}") from exc
 
     def _backend(self) -> _Backend:
         """The loaded backend, loading it once; a failed load is remembered, not retried. Hold the lock."""
@@ -181,7 +181,7 @@ class _CausalBackend:
         self.revision = revision
         self.device = str(model.device)
         pad = tokenizer.pad_token_id
-        self._pad_token_id = pad if pad is not None else min(_eos_ids(model), default=None)
+        self._pad_token_id = pad if pad is not None else min(eos_ids(model), default=None)
 
     @classmethod
     def load(cls, model_id: str, revision: str | None, spec: str, options: LoadOptions) -> _CausalBackend:
@@ -200,11 +200,11 @@ class _CausalBackend:
             if device_map is None:
                 model = model.to(torch_device)
         except Exception as exc:  # any loading failure names the spec
-            raise ModelSpecError(f"cannot load model '{spec}': {_one_line(exc)}") from exc
+            raise ModelSpecError(f"cannot load model '{spec}': {one_line(exc)}") from exc
         if not isinstance(getattr(tokenizer, "chat_template", None), str):
             raise ModelSpecError(f"cannot use model '{spec}' as a judge: its tokenizer has no chat template")
         model.eval()
-        resolved = _resolved_revision(model, model_id, revision)
+        resolved = resolved_revision(model, model_id, revision)
         return cls(model, tokenizer, source=model_id, revision=resolved)
 
     def answer(self, request: JudgeRequest, seed: int) -> Answer:
@@ -215,7 +215,7 @@ class _CausalBackend:
         )
         inputs = self.tokenizer(str(prompt), return_tensors="pt", add_special_tokens=False).to(self.model.device)
         params = _params(request, seed)
-        with torch.inference_mode(), _seeded(params, self.model.device):
+        with torch.inference_mode(), seeded(params, self.model.device):
             output = self.model.generate(**inputs, **self._generate_kwargs(params))
         prompt_length = inputs["input_ids"].shape[1]
         new_tokens = output[0, prompt_length:].tolist()
@@ -224,7 +224,7 @@ class _CausalBackend:
             text=str(text).strip(),
             resolved_model=_resolved_name(self.source, self.revision),
             prompt_tokens=int(prompt_length),
-            completion_tokens=_completion_length(new_tokens, _eos_ids(self.model)),
+            completion_tokens=completion_length(new_tokens, eos_ids(self.model)),
         )
 
     def _generate_kwargs(self, params: GenerationParams) -> dict[str, Any]:

@@ -94,7 +94,7 @@ def build_tiny_random(path: Path) -> Path:
     """Build the tiny model and its processor and save both into ``path``; return ``path``."""
     import torch
 
-    from evalkit.models.hf import quiet_progress
+    from evalkit.models.hf_support import quiet_progress
 
     processor = _build_processor()
     tokenizer = processor.tokenizer

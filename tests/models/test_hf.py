@@ -11,7 +11,8 @@ from PIL import Image
 
 from evalkit.errors import ModelSpecError
 from evalkit.models.base import Generation, ImagePart, Message, Request, TextPart
-from evalkit.models.hf import HFAdapter, pixels_to_images, resolve_dtype
+from evalkit.models.hf import HFAdapter
+from evalkit.models.hf_support import pixels_to_images, resolve_dtype
 from evalkit.models.registry import ModelOptions, load_model
 from evalkit.models.tiny import IMAGE_SIZE, TINY_RANDOM_NAME, build_tiny_random
 from evalkit.spec import GenerationParams
