@@ -1,64 +1,46 @@
 """The ``openai:<model>`` judge: any OpenAI-compatible ``/chat/completions`` endpoint.
 
-A hosted API or a local vLLM / LMDeploy server, reached with the standard library
-only (``urllib.request``). Many threads may call :meth:`OpenAIJudge.complete` at
-once; a bounded semaphore caps the requests in flight. Transient failures (429,
-408, 409, 5xx, timeouts, dropped connections, malformed replies) are retried with
-capped exponential backoff and seeded jitter, honouring ``Retry-After``; a request
-the server refuses (400, 401, 403, 404, …) fails at once. Every reply goes through
-the :class:`~evalkit.judge.cache.JudgeCache`. The API key goes into the
-``Authorization`` header and nowhere else: never into a message or the manifest.
+A hosted API or a local vLLM / LMDeploy server, reached through the shared
+:class:`~evalkit.http_client.ChatClient`: many threads may call
+:meth:`OpenAIJudge.complete` at once, a bounded semaphore caps the requests in
+flight, transient failures (429, 408, 409, 5xx, timeouts, dropped connections,
+malformed replies) are retried with capped exponential backoff and seeded jitter,
+honouring ``Retry-After``, and a request the server refuses (400, 401, 403, 404,
+…) fails at once. Every reply goes through the :class:`~evalkit.judge.cache.JudgeCache`.
+The API key goes into the ``Authorization`` header and nowhere else: never into a
+message or the manifest.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
-import random
-import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 
+from evalkit import http_client
+from evalkit.http_client import (
+    DEFAULT_BASE_URL,
+    ChatClient,
+    RequestFailed,
+    RetryPolicy,
+    backoff_delay,
+    parse_retry_after,
+    safe_url,
+    server_message,
+)
 from evalkit.judge.base import JudgeError
 from evalkit.judge.cache import Answer, CachedJudge, JudgeCache, JudgeRequest
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
-RETRY_STATUSES = frozenset({408, 409, 429})
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-MAX_MESSAGE_CHARS = 300
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how long to wait: ``max_retries`` retries after the first attempt.
-
-    The n-th retry waits a uniform draw in ``[d/2, d]`` with ``d = min(backoff_cap, backoff_base * 2**n)``
-    (from a ``random.Random(seed)``), or the server's ``Retry-After`` up to ``max_retry_after``.
-    """
-
-    max_retries: int = 6
-    backoff_base: float = 1.0
-    backoff_cap: float = 30.0
-    max_retry_after: float = 120.0
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.max_retries < 0 or self.backoff_base < 0 or self.backoff_cap < 0 or self.max_retry_after < 0:
-            raise ValueError(f"retry settings must not be negative: {self}")
-
-
-class _Transient(Exception):
-    """A failure worth another attempt, with the server's ``Retry-After`` when it gave one."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "OpenAIJudge",
+    "RetryPolicy",
+    "backoff_delay",
+    "check_base_url",
+    "parse_retry_after",
+    "safe_url",
+    "server_message",
+]
 
 
 class OpenAIJudge(CachedJudge):
@@ -80,25 +62,26 @@ class OpenAIJudge(CachedJudge):
     ) -> None:
         super().__init__(model, cache)
         check_base_url(base_url)
-        if timeout <= 0 or concurrency < 1:
-            raise ValueError(f"timeout must be > 0 and concurrency >= 1 (got {timeout}, {concurrency})")
-        if api_key and not (api_key.isascii() and api_key.isprintable() and " " not in api_key):
-            raise ValueError("the API key has spaces or characters an HTTP header cannot carry")
-        self.base_url = base_url.rstrip("/")
-        self.timeout = float(timeout)
-        self.concurrency = concurrency
-        self.retry = retry or RetryPolicy()
+        self._client = ChatClient(
+            base_url,
+            api_key=api_key,
+            timeout=timeout,
+            concurrency=concurrency,
+            retry=retry,
+            sleep=sleep,
+            count=self.counters.add,
+            user_agent="evalkit-judge",
+        )
+        self.base_url = self._client.base_url
+        self.timeout = self._client.timeout
+        self.concurrency = self._client.concurrency
+        self.retry = self._client.retry
         self._api_key = api_key
-        self._sleep = sleep
-        self._slots = threading.BoundedSemaphore(concurrency)
-        self._rng = random.Random(self.retry.seed)
-        self._rng_lock = threading.Lock()
-        self._opener = _opener_for(self.base_url)
 
     @property
     def url(self) -> str:
         """The chat completions endpoint."""
-        return f"{self.base_url}/chat/completions"
+        return self._client.url
 
     def describe(self) -> dict[str, Any]:
         """Manifest facts; the base URL without credentials, and never the key."""
@@ -115,175 +98,29 @@ class OpenAIJudge(CachedJudge):
 
     def _answer(self, request: JudgeRequest) -> Answer:
         """POST the request, retrying transient failures; :class:`JudgeError` when out of attempts."""
-        body = json.dumps(
-            {
-                "model": self.model,
-                "messages": request.chat_messages(),
-                "temperature": request.temperature,
-                "max_tokens": request.max_tokens,
-            },
-            ensure_ascii=False,
-        ).encode("utf-8")
-        attempts = self.retry.max_retries + 1
-        last: _Transient | None = None
-        for attempt in range(attempts):
-            if last is not None:
-                self.counters.add("retries")
-                self._sleep(self._delay(attempt - 1, last.retry_after))
-            try:
-                return self._attempt(body)
-            except _Transient as exc:
-                last = exc
-        raise self._error(f"no reply after {attempts} attempts; last: {last}")
-
-    def _attempt(self, body: bytes) -> Answer:
-        """One HTTP request, inside a concurrency slot."""
-        http_request = urllib.request.Request(self.url, data=body, headers=self._headers(), method="POST")
-        with self._slots:
-            self.counters.add("requests")
-            try:
-                with self._opener.open(http_request, timeout=self.timeout) as response:
-                    raw = response.read()
-            except urllib.error.HTTPError as exc:
-                raise self._http_failure(exc) from None
-            except (OSError, http.client.HTTPException) as exc:
-                raise _Transient(f"connection failed ({_exception_text(exc)})") from None
-        return _parse_reply(raw)
-
-    def _headers(self) -> dict[str, str]:
-        headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "evalkit-judge"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        return headers
-
-    def _http_failure(self, exc: urllib.error.HTTPError) -> Exception:
-        """A :class:`_Transient` for a retryable status, else the :class:`JudgeError` to raise."""
+        body = {
+            "model": self.model,
+            "messages": request.chat_messages(),
+            "temperature": request.temperature,
+            "max_tokens": request.max_tokens,
+        }
         try:
-            raw = exc.read()
-        except (OSError, http.client.HTTPException):
-            raw = b""
-        finally:
-            exc.close()
-        message = f"HTTP {exc.code}: {server_message(raw) or exc.reason}"
-        if exc.code in RETRY_STATUSES or exc.code >= 500:
-            return _Transient(message, parse_retry_after(exc.headers.get("Retry-After")))
-        return self._error(message)
-
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds to wait before retry number ``attempt + 1``."""
-        if retry_after is not None:
-            return min(retry_after, self.retry.max_retry_after)
-        with self._rng_lock:
-            draw = self._rng.random()
-        return backoff_delay(attempt, self.retry.backoff_base, self.retry.backoff_cap, draw)
+            reply = self._client.complete(body)
+        except RequestFailed as exc:
+            raise self._error(str(exc)) from None
+        return Answer(
+            text=reply.text,
+            resolved_model=reply.resolved_model,
+            prompt_tokens=reply.prompt_tokens,
+            completion_tokens=reply.completion_tokens,
+        )
 
     def _error(self, message: str) -> JudgeError:
         """A JudgeError naming the judge and endpoint, with the API key scrubbed out."""
         text = f"judge '{self.cache_model}' at {safe_url(self.base_url)}: {message}"
-        if self._api_key:
-            text = text.replace(self._api_key, "***")
-        return JudgeError(text)
-
-
-def backoff_delay(attempt: int, base: float, cap: float, draw: float) -> float:
-    """Equal-jitter exponential backoff: ``d/2 + draw * d/2`` with ``d = min(cap, base * 2**attempt)``."""
-    ceiling = min(cap, base * 2.0 ** min(attempt, 64))
-    return ceiling / 2 + draw * ceiling / 2
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (seconds or an HTTP date); None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def server_message(raw: bytes) -> str:
-    """The error message in a server's error body (OpenAI's ``error.message``, vLLM's ``message``), one line."""
-    text = raw.decode("utf-8", errors="replace")
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        error = data.get("error")
-        if isinstance(error, dict) and isinstance(error.get("message"), str):
-            text = error["message"]
-        elif isinstance(error, str):
-            text = error
-        elif isinstance(data.get("message"), str):
-            text = data["message"]
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
-
-
-def _parse_reply(raw: bytes) -> Answer:
-    """The answer in a chat completions body; a body without one is :class:`_Transient`."""
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise _Transient("malformed JSON in the reply") from None
-    try:
-        content = data["choices"][0]["message"]["content"]
-    except (KeyError, IndexError, TypeError):
-        raise _Transient("the reply has no choices[0].message.content") from None
-    if not isinstance(content, str):
-        raise _Transient(f"the reply's content is {type(content).__name__}, not text")
-    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
-    resolved = data.get("model")
-    return Answer(
-        text=content,
-        resolved_model=resolved if isinstance(resolved, str) and resolved else None,
-        prompt_tokens=_count(usage.get("prompt_tokens")),
-        completion_tokens=_count(usage.get("completion_tokens")),
-    )
-
-
-def _count(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+        return JudgeError(self._client.scrub(text))
 
 
 def check_base_url(base_url: str) -> None:
     """An ``http(s)://host[...]`` URL, else ``ValueError`` (the message never repeats the URL's credentials)."""
-    parts = urllib.parse.urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"judge base URL must be http(s)://host[:port]/path, not '{safe_url(base_url)}'")
-
-
-def safe_url(url: str) -> str:
-    """The URL without user, password, query or fragment."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = f"{host}:{port}" if port else host
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def _opener_for(base_url: str) -> urllib.request.OpenerDirector:
-    """An opener using the environment's proxies, except for a loopback server (a local vLLM)."""
-    host = urllib.parse.urlsplit(base_url).hostname or ""
-    if host in LOOPBACK_HOSTS:
-        return urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    return urllib.request.build_opener()
-
-
-def _exception_text(exc: BaseException) -> str:
-    """``Type: message`` on one line (a timeout's reason included)."""
-    reason = getattr(exc, "reason", None)
-    if isinstance(exc, urllib.error.URLError) and isinstance(reason, BaseException):
-        exc = reason
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    http_client.check_base_url(base_url, what="judge base URL")

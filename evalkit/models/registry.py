@@ -1,4 +1,5 @@
-"""Model specs to adapters: ``hf:<id or folder>[@revision]``, ``tiny-random``, and the backends to come.
+"""Model specs to adapters: ``hf:<id or folder>[@revision]``, ``internvl:<id or folder>[@revision]``,
+``tiny-random``, and the backends to come.
 
 Nothing heavy is imported here: transformers and torch are loaded only when a
 model is.
@@ -6,7 +7,7 @@ model is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from evalkit.errors import ModelSpecError
@@ -15,14 +16,16 @@ from evalkit.models.base import ModelAdapter
 #: (spec prefix, description) rows for ``evalkit list models``.
 KNOWN_BACKENDS: tuple[tuple[str, str], ...] = (
     ("hf:<id or folder>[@revision]", "any transformers image-text-to-text model, run locally"),
-    ("internvl:<id>", "InternVL chat models with dynamic tiling (not available in this version)"),
-    ("openai:<model>", "an OpenAI-compatible chat API (not available in this version)"),
-    ("vllm:<id>", "a model served by vLLM (not available in this version)"),
+    ("internvl:<id or folder>[@revision]",
+     "InternVL-Chat checkpoints through their own code, dynamic tiling (needs --trust-remote-code)"),
+    ("openai:<model>", "an OpenAI-compatible chat API: GPT-4V-style models or a local server (OPENAI_API_KEY, "
+                       "OPENAI_API_BASE)"),
+    ("vllm:<id or folder>[@revision]", "vLLM's offline engine (optional extra: pip install 'evalkit[vllm]')"),
     ("tiny-random", "a tiny random-weight LLaVA model built locally, for tests and demos"),
 )
 
 KNOWN_SPECS = "hf:<id>, internvl:<id>, openai:<model>, vllm:<id>, tiny-random"
-LATER_BACKENDS = ("internvl", "openai", "vllm")
+EXTRA_BACKENDS = ("openai", "vllm")
 TINY_RANDOM = "tiny-random"
 
 
@@ -35,12 +38,19 @@ class ModelOptions:
     ``dtype``: ``auto`` (bfloat16 on cuda, float32 on cpu), ``float32``,
     ``float16`` or ``bfloat16``. ``cache_dir``: where evalkit keeps the models it
     builds itself (``tiny-random``); hub downloads stay in the Hugging Face cache.
+    ``api_key``, ``base_url``, ``concurrency`` and the prices (per million tokens) are for ``openai:``.
     """
 
     device: str = "auto"
     dtype: str = "auto"
     trust_remote_code: bool = False
     cache_dir: Path | None = None
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    concurrency: int | None = None
+    price_input: float | None = None
+    price_output: float | None = None
+    seed: int = 0
 
 
 def load_model(spec: str, options: ModelOptions) -> ModelAdapter:
@@ -60,10 +70,12 @@ def load_model(spec: str, options: ModelOptions) -> ModelAdapter:
             dtype=options.dtype,
             trust_remote_code=options.trust_remote_code,
         )
-    if sep and backend in LATER_BACKENDS:
-        raise ModelSpecError(
-            f"model spec '{spec}': the {backend}: backend is not available in this version of evalkit"
-        )
+    if sep and backend == "internvl":
+        return _load_internvl(spec, rest, options)
+    if sep and backend in EXTRA_BACKENDS:
+        from evalkit.models.backends import load_extra_backend
+
+        return load_extra_backend(backend, rest, options)
     raise ModelSpecError(f"unknown model spec '{spec}' (known: {KNOWN_SPECS})")
 
 
@@ -75,6 +87,23 @@ def parse_hf_target(target: str) -> tuple[str, str | None]:
     if not sep or not model_id or not revision or "/" in revision:
         return target, None
     return model_id, revision
+
+
+def _load_internvl(spec: str, target: str, options: ModelOptions) -> ModelAdapter:
+    """``internvl:<id or folder>[@revision]``: only with ``trust_remote_code``, as the checkpoint's code runs."""
+    from evalkit.models.internvl import InternVLAdapter, remote_code_refusal
+
+    if not options.trust_remote_code:
+        raise ModelSpecError(remote_code_refusal(spec))
+    model_id, revision = parse_hf_target(target)
+    return InternVLAdapter.load(
+        model_id,
+        name=spec,
+        revision=revision,
+        device=options.device,
+        dtype=options.dtype,
+        trust_remote_code=True,
+    )
 
 
 def _load_tiny_random(options: ModelOptions) -> ModelAdapter:

@@ -8,6 +8,10 @@ a response, or malformed JSON. Every request is recorded (path, headers, parsed
 body), and so is the most requests ever in flight at once. Use it as a context
 manager; leaving it stops the server, releases any hang, and joins its thread.
 Everything is bounded in time: a hang lasts at most its ``seconds``.
+
+For concurrent clients, whose requests arrive in no fixed order, ``respond`` (a
+function of the parsed request body) may pick the action instead of the script;
+when it returns None the script (then ``default``) is used as before.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -95,8 +99,14 @@ class Recorded:
 class FakeOpenAIServer:
     """The scripted server; see the module docstring."""
 
-    def __init__(self, script: Iterable[Action] = (), default: Action | None = None) -> None:
+    def __init__(
+        self,
+        script: Iterable[Action] = (),
+        default: Action | None = None,
+        respond: Callable[[Any], Action | None] | None = None,
+    ) -> None:
         self.default: Action = default if default is not None else Reply("ok")
+        self.respond = respond
         self._script: deque[Action] = deque(script)
         self._lock = threading.Lock()
         self._requests: list[Recorded] = []
@@ -144,6 +154,9 @@ class FakeOpenAIServer:
             self._requests.append(recorded)
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
+            chosen = self.respond(recorded.body) if self.respond is not None else None
+            if chosen is not None:
+                return chosen
             return self._script.popleft() if self._script else self.default
 
     def end(self) -> None:

@@ -32,11 +32,19 @@ def test_unknown_spec(spec: str) -> None:
     assert "hf:<id>, internvl:<id>, openai:<model>, vllm:<id>, tiny-random" in message
 
 
-@pytest.mark.parametrize("backend", ["internvl", "openai", "vllm"])
-def test_later_backends_are_not_available_yet(backend: str) -> None:
-    spec = f"{backend}:some/model"
-    with pytest.raises(ModelSpecError, match=f"'{spec}'.*{backend}: backend is not available"):
-        load_model(spec, ModelOptions())
+def test_openai_without_a_key_for_the_hosted_api_is_refused_at_load() -> None:
+    with pytest.raises(ModelSpecError, match="'openai:gpt-4-vision-preview': no API key"):
+        load_model("openai:gpt-4-vision-preview", ModelOptions())
+
+
+def test_vllm_without_vllm_installed_says_how_to_get_it() -> None:
+    with pytest.raises(ModelSpecError, match="vLLM is not installed"):
+        load_model("vllm:some/model", ModelOptions())
+
+
+def test_internvl_needs_trust_remote_code() -> None:
+    with pytest.raises(ModelSpecError, match="--trust-remote-code"):
+        load_model("internvl:OpenGVLab/InternVL-Chat-V1-5", ModelOptions())
 
 
 def test_missing_hf_folder(tmp_path: Path) -> None:
