@@ -68,10 +68,20 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, auto-map (device_map=auto)")
     parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "float16", "bfloat16"))
     parser.add_argument("--trust-remote-code", action="store_true", help="allow a checkpoint's own code to run")
+    parser.add_argument("--concurrency", type=positive_int, help="openai: requests in flight at once (default 8)")
+    parser.add_argument("--price-input", type=float, help="openai: price per million prompt tokens, for the cost")
+    parser.add_argument("--price-output", type=float, help="openai: price per million completion tokens")
     parser.add_argument("--no-verify-checksum", dest="verify_checksums", action="store_false",
                         help="use a data file whose md5 differs from the card's")
     parser.add_argument("--retry-errors", action="store_true", help="re-run samples recorded with an error")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
+    parser.add_argument("--prefetch", type=int, default=2, metavar="N",
+                        help="worker threads decoding and tiling the next batches ahead of generation (0: inline)")
+    parser.add_argument("--no-length-grouping", dest="group_by_length", action="store_false",
+                        help="keep dataset order in batches instead of grouping prompts of similar length")
+    parser.add_argument("--paper-mode", action="store_true",
+                        help="final numbers: batch size 1, the paper protocol's prompts, tiles and decoding, "
+                             "no overrides")
 
 
 def build_parser() -> OneLineParser:
@@ -107,21 +117,37 @@ def build_parser() -> OneLineParser:
     return parser
 
 
+def check_paper_mode(args: argparse.Namespace) -> None:
+    """``--paper-mode`` fixes batch size 1 and the paper protocol; a flag that would change them is refused."""
+    if not args.paper_mode:
+        return
+    checks = (("--batch-size", args.batch_size != 1), ("--protocol", args.protocol != "paper"),
+              ("--max-tiles", args.max_tiles is not None), ("--max-new-tokens", args.max_new_tokens is not None))
+    conflicts = [flag for flag, bad in checks if bad]
+    if conflicts:
+        raise EvalkitError(f"--paper-mode fixes what {', '.join(conflicts)} would change; drop one or the other")
+
+
 def run_config_from(args: argparse.Namespace) -> RunConfig:
     from evalkit.catalog import load_catalog
 
+    check_paper_mode(args)
+    if args.prefetch < 0:
+        raise EvalkitError("--prefetch must be 0 or more")
     specs = load_catalog().resolve(args.benchmarks)
     if args.data_file is not None and len(specs) > 1:
         raise EvalkitError("--data-file takes one benchmark, but --benchmarks names several")
     output = args.output or Path("results") / args.model.replace(":", "_").replace("/", "_")
     return RunConfig(
-        model=ModelConfig(args.model, device=args.device, dtype=args.dtype, trust_remote_code=args.trust_remote_code),
+        model=ModelConfig(args.model, device=args.device, dtype=args.dtype, trust_remote_code=args.trust_remote_code,
+                          concurrency=args.concurrency, price_input=args.price_input, price_output=args.price_output),
         benchmarks=tuple(spec.name for spec in specs), output=output, environment=Environment.current(),
         protocol=args.protocol, limit=args.limit, batch_size=args.batch_size, seed=args.seed,
         max_tiles=args.max_tiles, max_new_tokens=args.max_new_tokens, data_file=args.data_file,
         source=args.source, judge=args.judge, judge_base_url=args.judge_base_url,
         verify_checksums=args.verify_checksums,
-        retry_errors=args.retry_errors, progress=args.progress)
+        retry_errors=args.retry_errors, progress=args.progress, prefetch_workers=args.prefetch,
+        group_by_length=args.group_by_length and not args.paper_mode)
 
 
 def dispatch(args: argparse.Namespace) -> int:

@@ -12,9 +12,34 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evalkit.errors import EvalkitError
 from evalkit.spec import PROTOCOLS
 
 TRUTHY = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Rank:
+    """This process's place in a torchrun launch (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``); 0 of 1 alone."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str]) -> Rank:
+        try:
+            rank, world, local = (int(env.get(name, default)) for name, default in
+                                  (("RANK", "0"), ("WORLD_SIZE", "1"), ("LOCAL_RANK", "0")))
+        except ValueError as exc:
+            raise EvalkitError(f"RANK, WORLD_SIZE and LOCAL_RANK must be whole numbers: {exc}") from None
+        if not 0 <= rank < world:
+            raise EvalkitError(f"RANK {rank} is outside WORLD_SIZE {world}")
+        return cls(rank, world, local)
 
 
 @dataclass(frozen=True)
@@ -27,6 +52,7 @@ class Environment:
     offline: bool
     openai_api_key: str | None = field(default=None, repr=False)
     openai_api_base: str | None = None
+    rank: Rank = Rank()
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Environment:
@@ -44,6 +70,7 @@ class Environment:
             offline=offline,
             openai_api_key=env.get("OPENAI_API_KEY") or None,
             openai_api_base=env.get("OPENAI_API_BASE") or None,
+            rank=Rank.from_mapping(env),
         )
 
     @classmethod
@@ -57,6 +84,9 @@ class ModelConfig:
     device: str = "auto"
     dtype: str = "auto"
     trust_remote_code: bool = False
+    concurrency: int | None = None
+    price_input: float | None = None
+    price_output: float | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +110,8 @@ class RunConfig:
     verify_checksums: bool = True
     retry_errors: bool = False
     progress: bool = True
+    prefetch_workers: int = 2
+    group_by_length: bool = True
     demo_data: Mapping[str, Path] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

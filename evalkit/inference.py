@@ -7,7 +7,6 @@ record with ``error`` set; its neighbours in the batch are unaffected.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +14,16 @@ from PIL import Image
 
 from evalkit.data.sample import Sample
 from evalkit.errors import SampleError
-from evalkit.models.base import ImagePart, Message, ModelAdapter, Part, Request, TextPart
+from evalkit.models.base import (
+    Generation,
+    ImagePart,
+    Message,
+    ModelAdapter,
+    Part,
+    Request,
+    TextPart,
+    can_prepare,
+)
 from evalkit.prompts import Instruction
 from evalkit.spec import GenerationParams
 
@@ -62,17 +70,53 @@ def start_conversation(sample: Sample, instruction: Instruction) -> Conversation
     return conversation
 
 
-def converse(conversations: Sequence[Conversation], model: ModelAdapter, params: GenerationParams) -> None:
+@dataclass
+class PreparedBatch:
+    """A batch made ready ahead of generation: images decoded, and the first turn prepared by the model."""
+
+    conversations: list[Conversation]
+    requests: list[Request]
+    prepared: object | None = None
+
+
+def prepare_batch(conversations: list[Conversation], model: ModelAdapter, params: GenerationParams) -> PreparedBatch:
+    """The first turn's requests, and the model's own preparation of them when it offers one.
+
+    A failure in the model's preparation (one odd image, say) is not fatal: generation then prepares the
+    requests itself, one at a time where it must, and records the failing one as its error.
+    """
+    active = [conversation for conversation in conversations if conversation.error is None]
+    requests = [conversation.request(0, params) for conversation in active]
+    prepared = None
+    if requests and can_prepare(model):
+        try:
+            prepared = model.prepare(requests)  # type: ignore[attr-defined]
+        except Exception:  # the unprepared path below isolates the failing request
+            prepared = None
+    return PreparedBatch(conversations, requests, prepared)
+
+
+def _generate_turn(model: ModelAdapter, requests: list[Request], prepared: object | None) -> list[Generation]:
+    if prepared is not None:
+        generations: list[Generation] = model.generate_prepared(prepared)  # type: ignore[attr-defined]
+    else:
+        generations = model.generate(requests)
+    if len(generations) != len(requests):
+        raise RuntimeError(f"model returned {len(generations)} generations for {len(requests)} requests")
+    return generations
+
+
+def converse(batch: PreparedBatch, model: ModelAdapter, params: GenerationParams) -> None:
     """Run every turn of every conversation, batching each turn across the conversations still going."""
+    conversations = batch.conversations
     turns = max((len(c.instruction.texts) for c in conversations), default=0)
     for turn in range(turns):
         active = [c for c in conversations if c.error is None and turn < len(c.instruction.texts)]
         if not active:
             return
-        requests = [c.request(turn, params) for c in active]
-        generations = model.generate(requests)
-        if len(generations) != len(requests):
-            raise RuntimeError(f"model returned {len(generations)} generations for {len(requests)} requests")
+        first = turn == 0
+        requests = batch.requests if first else [c.request(turn, params) for c in active]
+        generations = _generate_turn(model, requests, batch.prepared if first else None)
         for conversation, request, generation in zip(active, requests, generations, strict=True):
             conversation.prompts.append(generation.prompt)
             if generation.error is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import evalkit
 from evalkit.jsonio import read_json, write_json_atomic
+from evalkit.store import folder_lock
 
 MANIFEST = "manifest.json"
 PACKAGES = ("torch", "transformers", "datasets", "huggingface-hub", "tokenizers", "pillow", "pandas", "numpy",
@@ -46,45 +48,53 @@ def git_commit() -> str | None:
 
 
 class Manifest:
-    """The run's manifest, rewritten atomically after every change."""
+    """The run's manifest. Every change is a read-modify-write under the run folder's lock, so the ranks of a
+    torchrun launch can all record their part without losing each other's."""
 
     def __init__(self, run_dir: Path, data: dict[str, Any]) -> None:
+        self.run_dir = run_dir
         self.path = run_dir / MANIFEST
+        self.data = data
+        self.attempt = 0
+
+    def _update(self, change: Callable[[dict[str, Any]], None]) -> None:
+        with folder_lock(self.run_dir):
+            data: dict[str, Any] = read_json(self.path) if self.path.exists() else {}
+            change(data)
+            write_json_atomic(self.path, data)
         self.data = data
 
     @classmethod
-    def begin(cls, run_dir: Path, settings: dict[str, Any]) -> Manifest:
-        path = run_dir / MANIFEST
-        data: dict[str, Any] = read_json(path) if path.exists() else {}
-        attempts = data.get("attempts", [])
-        attempts.append({"started": now(), "argv": sys.argv[1:]})
-        data.update({
-            "evalkit_version": evalkit.__version__,
-            "git_commit": git_commit(),
-            **settings,
-            "packages": package_versions(),
-            "platform": platform.platform(),
-            "started": data.get("started", attempts[0]["started"]),
-            "finished": None,
-            "attempts": attempts,
-        })
-        data.setdefault("benchmarks", {})
-        manifest = cls(run_dir, data)
-        manifest.save()
+    def begin(cls, run_dir: Path, settings: dict[str, Any], rank: int = 0) -> Manifest:
+        manifest = cls(run_dir, {})
+        started = now()
+
+        def change(data: dict[str, Any]) -> None:
+            attempts = data.get("attempts", [])
+            attempts.append({"started": started, "rank": rank, "argv": sys.argv[1:]})
+            data.update({"evalkit_version": evalkit.__version__, "git_commit": git_commit(), **settings,
+                         "packages": package_versions(), "platform": platform.platform(),
+                         "started": data.get("started", started), "finished": None, "attempts": attempts})
+            data.setdefault("benchmarks", {})
+
+        manifest._update(change)
+        manifest.attempt = len(manifest.data["attempts"]) - 1
         return manifest
 
+    def set(self, key: str, value: Any) -> None:
+        self._update(lambda data: data.__setitem__(key, value))
+
     def set_model(self, description: dict[str, Any]) -> None:
-        self.data["model"] = {**self.data.get("model", {}), **description}
-        self.save()
+        self._update(lambda data: data.__setitem__("model", {**data.get("model", {}), **description}))
 
     def record_benchmark(self, name: str, entry: dict[str, Any]) -> None:
-        self.data["benchmarks"][name] = entry
-        self.save()
+        self._update(lambda data: data.setdefault("benchmarks", {}).__setitem__(name, entry))
 
     def finish(self) -> None:
-        self.data["finished"] = now()
-        self.data["attempts"][-1]["finished"] = self.data["finished"]
-        self.save()
+        finished = now()
 
-    def save(self) -> None:
-        write_json_atomic(self.path, self.data)
+        def change(data: dict[str, Any]) -> None:
+            data["finished"] = finished
+            data["attempts"][self.attempt]["finished"] = finished
+
+        self._update(change)

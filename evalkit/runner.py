@@ -21,11 +21,12 @@ from evalkit.config import RunConfig
 from evalkit.data.load import DataInfo, load_samples
 from evalkit.data.sample import Sample
 from evalkit.evaluate import ScoredBenchmark, judge_facts, make_judge, missing_judges, score_benchmark
-from evalkit.inference import converse, start_conversation
+from evalkit.inference import PreparedBatch, converse, prepare_batch, start_conversation
 from evalkit.judge.base import Judge
 from evalkit.manifest import Manifest, now
 from evalkit.models.base import ModelAdapter
 from evalkit.models.registry import ModelOptions, load_model
+from evalkit.prefetch import prefetched
 from evalkit.progress import progress_bar
 from evalkit.prompts import render_instruction
 from evalkit.scoring import Prediction
@@ -60,6 +61,7 @@ class BenchmarkOutcome:
     seconds: float
     folder: Path
     scored: ScoredBenchmark | None = None
+    merged: bool = True
 
 
 def plan_benchmark(spec: BenchmarkSpec, config: RunConfig) -> BenchmarkPlan:
@@ -104,20 +106,40 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def batching_order(samples: Sequence[Sample], plan: BenchmarkPlan, config: RunConfig) -> list[Sample]:
+    """Longest prompts first (images, then text length), so a batch pads little; stable for equal lengths."""
+    if not config.group_by_length or config.batch_size == 1:
+        return list(samples)
+
+    def weight(sample: Sample) -> tuple[int, int]:
+        instruction = render_instruction(sample, plan.protocol, plan.spec.language, config.max_tiles)
+        return len(instruction.images) * instruction.tiles_per_image, sum(len(text) for text in instruction.texts)
+
+    return sorted(samples, key=weight, reverse=True)
+
+
 def infer_benchmark(plan: BenchmarkPlan, store: PredictionStore, model: ModelAdapter, config: RunConfig,
-                    todo: Sequence[Sample]) -> int:
-    """Generate for ``todo`` in batches, appending each finished batch; return the number of errors."""
+                    todo: Sequence[Sample], description: str) -> int:
+    """Generate for ``todo`` in batches prepared ahead by worker threads, appending each finished batch;
+    return the number of errors."""
     errors = 0
+    params = plan.protocol.generation
     seed_everything(config.seed)
-    with progress_bar(total=len(todo), description=plan.name, enabled=config.progress) as bar:
-        for batch in batched(todo, config.batch_size):
-            conversations = [start_conversation(sample, render_instruction(
-                sample, plan.protocol, plan.spec.language, config.max_tiles)) for sample in batch]
-            converse(conversations, model, plan.protocol.generation)
-            records = [conversation.record() for conversation in conversations]
+
+    def prepare(batch: Sequence[Sample]) -> PreparedBatch:
+        conversations = [start_conversation(sample, render_instruction(
+            sample, plan.protocol, plan.spec.language, config.max_tiles)) for sample in batch]
+        return prepare_batch(conversations, model, params)
+
+    batches = list(batched(batching_order(todo, plan, config), config.batch_size))
+    workers = config.prefetch_workers
+    with progress_bar(total=len(todo), description=description, enabled=config.progress) as bar:
+        for prepared in prefetched(batches, prepare, workers=workers, depth=workers + 1):
+            converse(prepared, model, params)
+            records = [conversation.record() for conversation in prepared.conversations]
             store.append(records)
             errors += sum(record["error"] is not None for record in records)
-            bar.update(len(batch))
+            bar.update(len(records))
     return errors
 
 
@@ -168,22 +190,47 @@ class Runner:
             for name in missing_judges(specs, self.config.protocol, self.config.judge):
                 print(f"evalkit: note: {name} needs a judge to be scored (--judge openai:<model> or hf:<id>); "
                       "its predictions will be made and it will be reported as not scored", file=sys.stderr)
-        self.manifest = Manifest.begin(self.config.output, self._settings())
+        self.manifest = Manifest.begin(self.config.output, self._settings(), self.config.environment.rank.rank)
         outcomes = [self._run_one(plan, store) for plan, store in zip(plans, stores, strict=True)]
-        self.manifest.data["judge"] = judge_facts(self.config.judge, self.judge)  # final counters
+        self.manifest.set("judge", judge_facts(self.config.judge, self.judge))  # final counters
+        if self.model is not None:
+            self.manifest.set_model(self.model.describe())  # final usage and cost of API models
         self.manifest.finish()
         return outcomes
 
     def _open_store(self, plan: BenchmarkPlan) -> PredictionStore:
-        store = PredictionStore.open(self.config.output / plan.name)
+        rank = self.config.environment.rank
+        store = PredictionStore.open(self.config.output / plan.name, rank.rank if rank.distributed else None)
         store.claim(plan.identity)
         return store
+
+    def _my_samples(self, plan: BenchmarkPlan) -> list[Sample]:
+        """This rank's fixed share (every world_size-th sample), so ranks never disagree on who does what."""
+        rank = self.config.environment.rank
+        return plan.samples[rank.rank::rank.world_size]
+
+    def _description(self, plan: BenchmarkPlan) -> str:
+        rank = self.config.environment.rank
+        return f"{plan.name} [rank {rank.rank}/{rank.world_size}]" if rank.distributed else plan.name
+
+    def _device(self) -> str:
+        """Under torchrun, ``auto`` means this rank's GPU (``cuda:LOCAL_RANK``), or the CPU without one."""
+        rank, device = self.config.environment.rank, self.config.model.device
+        if not rank.distributed or device != "auto":
+            return device
+        import torch
+
+        return f"cuda:{rank.local_rank}" if torch.cuda.is_available() else "cpu"
 
     def _ensure_model(self) -> ModelAdapter:
         if self.model is None:
             model = self.config.model
-            options = ModelOptions(device=model.device, dtype=model.dtype, trust_remote_code=model.trust_remote_code,
-                                   cache_dir=self.config.environment.cache_dir)
+            environment = self.config.environment
+            options = ModelOptions(device=self._device(), dtype=model.dtype, trust_remote_code=model.trust_remote_code,
+                                   cache_dir=environment.cache_dir, api_key=environment.openai_api_key,
+                                   base_url=environment.openai_api_base, concurrency=model.concurrency,
+                                   price_input=model.price_input, price_output=model.price_output,
+                                   seed=self.config.seed)
             self.model = self.model_loader(model.spec, options)
             assert self.manifest is not None
             self.manifest.set_model(self.model.describe())
@@ -191,10 +238,13 @@ class Runner:
 
     def _run_one(self, plan: BenchmarkPlan, store: PredictionStore) -> BenchmarkOutcome:
         started, clock = now(), time.perf_counter()
-        todo = [s for s in plan.samples if not store.is_done(s.index, retry_errors=self.config.retry_errors)]
+        retry = self.config.retry_errors
+        todo = [s for s in self._my_samples(plan) if not store.is_done(s.index, retry_errors=retry)]
         if todo:
-            infer_benchmark(plan, store, self._ensure_model(), self.config, todo)
-        store.compact([sample.index for sample in plan.samples])
+            infer_benchmark(plan, store, self._ensure_model(), self.config, todo, self._description(plan))
+        if not store.merge_if_complete([sample.index for sample in plan.samples]):
+            return BenchmarkOutcome(plan.name, len(plan.samples), len(plan.samples) - len(todo), len(todo),
+                                    0, time.perf_counter() - clock, store.folder, None, merged=False)
         errors = sum(1 for record in records_of(plan, store) if record.get("error"))
         scored = self._score(plan, store) if self.score else None
         outcome = BenchmarkOutcome(plan.name, len(plan.samples), len(plan.samples) - len(todo), len(todo),

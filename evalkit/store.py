@@ -5,13 +5,21 @@ finished sample, appended, flushed and fsynced per batch) and ``run.json``
 (the identity of the configuration that produced them). Re-opening a folder
 repairs a torn last line left by a crash, and refuses to mix predictions from a
 different model, prompt version or generation setting.
+
+Under torchrun each rank appends to its own ``predictions.rank<R>.jsonl``. Every
+rank reads every file when it opens the folder, so a resumed run may use a
+different number of ranks. The rank that finds all samples covered merges the
+files into ``predictions.jsonl`` under a file lock: no rank waits for another,
+so nothing can hang at the end.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +28,25 @@ from evalkit.errors import DataError, RunDirectoryError
 from evalkit.jsonio import dumps_line, read_json, write_json_atomic
 
 PREDICTIONS = "predictions.jsonl"
+RANK_PATTERN = "predictions.rank*.jsonl"
 IDENTITY = "run.json"
+LOCK = ".lock"
+
+
+def rank_file(rank: int) -> str:
+    return f"predictions.rank{rank}.jsonl"
+
+
+@contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive lock on ``folder`` shared by all ranks (flock: released if the holder dies)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / LOCK).open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def index_key(index: object) -> str:
@@ -47,10 +73,11 @@ def _repair_torn_tail(path: Path) -> int:
 
 
 def _read_records(path: Path) -> list[dict[str, Any]]:
+    """The records of one file; a last line without its newline (another rank mid-write, or torn) is skipped."""
     records = []
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
-            if not line.strip():
+            if not line.strip() or not line.endswith("\n"):
                 continue
             try:
                 record = json.loads(line)
@@ -75,25 +102,41 @@ class PredictionStore:
     """The predictions of one benchmark in one run directory."""
 
     folder: Path
+    rank: int | None = None
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     repaired_bytes: int = 0
     duplicates: int = 0
 
     @property
     def path(self) -> Path:
-        return self.folder / PREDICTIONS
+        """The file this process appends to: its rank's file under torchrun, else ``predictions.jsonl``."""
+        return self.folder / (rank_file(self.rank) if self.rank is not None else PREDICTIONS)
+
+    def files(self) -> list[Path]:
+        """Every prediction file in the folder: the merged one first, then the ranks' files."""
+        merged = self.folder / PREDICTIONS
+        return ([merged] if merged.exists() else []) + sorted(self.folder.glob(RANK_PATTERN))
 
     @classmethod
-    def open(cls, folder: Path) -> PredictionStore:
-        """Load what a previous attempt finished, repairing a torn last line."""
-        store = cls(folder)
-        if store.path.exists():
-            store.repaired_bytes = _repair_torn_tail(store.path)
-            for record in _read_records(store.path):
-                key = index_key(record["index"])
-                store.duplicates += key in store.records
-                store.records[key] = record
+    def open(cls, folder: Path, rank: int | None = None) -> PredictionStore:
+        """Load what earlier attempts (of any number of ranks) finished, repairing torn last lines.
+
+        ``rank`` is this process's rank under torchrun (None when alone).
+        """
+        store = cls(folder, rank)
+        store.reload()
         return store
+
+    def reload(self) -> None:
+        self.records.clear()
+        self.duplicates = 0
+        for path in self.files():
+            if path == self.path or path.name == PREDICTIONS:
+                self.repaired_bytes += _repair_torn_tail(path)
+            for record in _read_records(path):
+                key = index_key(record["index"])
+                self.duplicates += key in self.records
+                self.records[key] = record
 
     def claim(self, identity: Mapping[str, Any]) -> None:
         """Bind the folder to ``identity``; refuse if it already holds another configuration's work."""
@@ -131,24 +174,37 @@ class PredictionStore:
             self.duplicates += key in self.records
             self.records[key] = record
 
-    def compact(self, order: Iterable[object]) -> None:
-        """Rewrite the file with one record per index (the latest), in ``order`` then the rest."""
-        if not self.duplicates:
-            return
+    def merge_if_complete(self, order: Iterable[object]) -> bool:
+        """Under the folder lock, if every index of ``order`` has a record in some file, write them all to
+        ``predictions.jsonl`` (one per index, the latest, in ``order`` then the rest) and remove the ranks'
+        files. Return whether the folder is now merged; a rank that finds work missing returns False."""
         keys = [index_key(index) for index in order]
-        ordered = [self.records[key] for key in keys if key in self.records]
-        ordered += [record for key, record in self.records.items() if key not in set(keys)]
-        temp = self.path.with_suffix(".jsonl.tmp")
+        with folder_lock(self.folder):
+            self.reload()
+            if any(key not in self.records for key in keys):
+                return False
+            rank_files = [path for path in self.files() if path.name != PREDICTIONS]
+            if rank_files or self.duplicates:
+                self._rewrite(keys)
+                for path in rank_files:
+                    path.unlink(missing_ok=True)
+            self.duplicates = 0
+        return True
+
+    def _rewrite(self, keys: list[str]) -> None:
+        wanted = set(keys)
+        ordered = [self.records[key] for key in keys] + [r for k, r in self.records.items() if k not in wanted]
+        merged = self.folder / PREDICTIONS
+        temp = merged.with_suffix(".jsonl.tmp")
 
         def write() -> None:
             with temp.open("w", encoding="utf-8") as handle:
                 handle.write("".join(dumps_line(record) for record in ordered))
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(temp, self.path)
+            os.replace(temp, merged)
 
         self._guard_write(write)
-        self.duplicates = 0
 
     def _guard_write(self, action: Any) -> None:
         try:

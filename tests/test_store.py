@@ -61,7 +61,7 @@ def test_errors_are_done_unless_retried_and_compaction_keeps_the_latest(tmp_path
     store.append([record(1), record(2, "", error="SampleError: unreadable image")])
     assert store.is_done(2) and not store.is_done(2, retry_errors=True)
     store.append([record(2, "fixed")])
-    store.compact([1, 2])
+    assert store.merge_if_complete([1, 2])
     lines = [json.loads(line) for line in store.path.read_text().splitlines()]
     kept = [(line["index"], line["prediction"], line["error"]) for line in lines]
     assert kept == [(1, "p", None), (2, "fixed", None)]
@@ -72,3 +72,27 @@ def test_an_unwritable_run_directory_is_a_clear_error(tmp_path):
     blocker.write_text("a file where the run directory should be")
     with pytest.raises(RunDirectoryError, match=r"cannot write to .*not-a-folder/bench"):
         PredictionStore.open(blocker / "bench").claim(IDENTITY)
+
+
+def test_rank_files_are_merged_once_every_sample_is_covered(tmp_path):
+    rank0, rank1 = PredictionStore.open(tmp_path, rank=0), PredictionStore.open(tmp_path, rank=1)
+    rank0.append([record(0), record(2)])
+    assert not rank0.merge_if_complete([0, 1, 2, 3])
+    rank1.append([record(1)])
+    with (tmp_path / "predictions.rank1.jsonl").open("a") as handle:
+        handle.write('{"index": 3, "pre')  # rank 1 is mid-write: not yet covered, and not cut by rank 0
+    assert not rank0.merge_if_complete([0, 1, 2, 3])
+    assert (tmp_path / "predictions.rank1.jsonl").read_text().endswith('"pre')
+    PredictionStore.open(tmp_path, rank=1).append([record(3)])
+    assert rank1.merge_if_complete([0, 1, 2, 3])
+    assert sorted(path.name for path in tmp_path.glob("predictions*")) == ["predictions.jsonl"]
+    lines = [json.loads(line)["index"] for line in (tmp_path / "predictions.jsonl").read_text().splitlines()]
+    assert lines == [0, 1, 2, 3]
+    assert rank0.merge_if_complete([0, 1, 2, 3])
+
+
+def test_a_resume_with_another_number_of_ranks_sees_every_earlier_file(tmp_path):
+    PredictionStore.open(tmp_path, rank=0).append([record(0)])
+    PredictionStore.open(tmp_path, rank=2).append([record(5)])
+    alone = PredictionStore.open(tmp_path)
+    assert alone.is_done(0) and alone.is_done(5) and not alone.is_done(1)

@@ -111,3 +111,19 @@ class ModelAdapter(Protocol):
     def generate(self, requests: Sequence[Request]) -> list[Generation]:
         """One generation per request, in order; a per-request failure is a Generation with ``error``."""
         ...
+
+
+class PreparingAdapter(ModelAdapter, Protocol):
+    """An adapter whose CPU work (tiling, processor, tokenisation) can run ahead in a worker thread.
+
+    ``generate_prepared(prepare(requests))`` equals ``generate(requests)``; ``prepare`` is thread-safe and
+    touches no accelerator state.
+    """
+
+    def prepare(self, requests: Sequence[Request]) -> object: ...
+
+    def generate_prepared(self, prepared: object) -> list[Generation]: ...
+
+
+def can_prepare(model: ModelAdapter) -> bool:
+    return callable(getattr(model, "prepare", None)) and callable(getattr(model, "generate_prepared", None))

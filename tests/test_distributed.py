@@ -1,0 +1,74 @@
+"""Data parallel runs under torchrun (gloo, CPU): the merged predictions equal a single process's."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_runner import write_tsv
+
+REPO = Path(__file__).resolve().parents[1]
+FIELDS = ("index", "instruction", "prompt", "prediction", "error")
+
+
+def launch(tmp_path: Path, output: Path, data: Path, *, ranks: int, extra: tuple[str, ...] = ()) -> None:
+    args = ["run", "--model", "tiny-random", "--benchmarks", "DocVQA_VAL", "--data-file", str(data), "--output",
+            str(output), "--max-new-tokens", "6", "--batch-size", "2", "--no-progress", *extra]
+    env = {**os.environ, "EVALKIT_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    if ranks == 1:
+        command = [sys.executable, str(REPO / "run_eval.py"), *args]
+    else:
+        command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(ranks), "--master-port",
+                   "0", str(REPO / "run_eval.py"), *args]
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def records(output: Path) -> list[tuple]:
+    lines = (output / "DocVQA_VAL" / "predictions.jsonl").read_text().splitlines()
+    return [tuple(json.dumps(json.loads(line)[field]) for field in FIELDS) for line in lines]
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[tuple]]:
+    base = tmp_path_factory.mktemp("dist")
+    data = write_tsv(base / "docvqa.tsv", rows=9)
+    launch(base, base / "single", data, ranks=1)
+    return base, data, records(base / "single")
+
+
+def test_two_ranks_merge_to_the_single_process_predictions(single):
+    base, data, expected = single
+    launch(base, base / "two", data, ranks=2)
+    folder = base / "two" / "DocVQA_VAL"
+    assert records(base / "two") == expected
+    assert not list(folder.glob("predictions.rank*.jsonl"))
+    assert json.loads((folder / "scores.json").read_text())["n"] == 9
+    attempts = json.loads((base / "two" / "manifest.json").read_text())["attempts"]
+    assert sorted(attempt["rank"] for attempt in attempts) == [0, 1]
+
+
+def test_a_resume_may_use_another_number_of_ranks(single):
+    base, data, expected = single
+    launch(base, base / "resumed", data, ranks=2, extra=("--limit", "5"))
+    launch(base, base / "resumed", data, ranks=3)
+    assert records(base / "resumed") == expected
+
+
+def test_the_files_of_a_killed_rank_are_picked_up(single):
+    base, data, expected = single
+    folder = base / "killed" / "DocVQA_VAL"
+    folder.mkdir(parents=True)
+    shutil.copy(base / "single" / "DocVQA_VAL" / "run.json", folder / "run.json")
+    lines = (base / "single" / "DocVQA_VAL" / "predictions.jsonl").read_text().splitlines(keepends=True)
+    (folder / "predictions.rank0.jsonl").write_text("".join(lines[0:8:2]))
+    (folder / "predictions.rank1.jsonl").write_text(lines[1] + lines[3][:25])  # died mid-write
+    launch(base, base / "killed", data, ranks=1)
+    assert records(base / "killed") == expected
+    assert not list(folder.glob("predictions.rank*.jsonl"))
