@@ -147,3 +147,20 @@ def test_a_vlmevalkit_tsv_with_the_wrong_md5_is_refused_offline(capsys, tmp_path
     line = one_error_line(capsys)
     assert code == 2 and "DocVQA_VAL.tsv" in line and "d5ee77e1926ff10690d469c56b73eabf" in line
     assert not (tmp_path / "run").exists()
+
+
+def test_paper_mode_refuses_flags_that_would_change_the_paper_settings(capsys):
+    code = main(["run", "--model", "tiny-random", "--benchmarks", "MME", "--paper-mode", "--batch-size", "8",
+                 "--protocol", "vlmevalkit"])
+    assert code == 2
+    assert one_error_line(capsys) == ("evalkit: error: --paper-mode fixes what --batch-size, --protocol would change; "
+                                      "drop one or the other")
+
+
+def test_paper_mode_runs_one_sample_per_generate_in_dataset_order(tmp_path):
+    from evalkit.cli import build_parser, run_config_from
+
+    args = build_parser().parse_args(["run", "--model", "tiny-random", "--benchmarks", "MME", "--paper-mode",
+                                      "--output", str(tmp_path)])
+    config = run_config_from(args)
+    assert (config.batch_size, config.protocol, config.group_by_length) == (1, "paper", False)
