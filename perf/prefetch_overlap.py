@@ -24,10 +24,10 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evalkit.config import Environment, ModelConfig, RunConfig  # noqa: E402
-from evalkit.models.base import Capabilities, Generation, RenderedRequest, Request  # noqa: E402
-from evalkit.runner import Runner  # noqa: E402
-from evalkit.tiling import pixel_values  # noqa: E402
+from evalkit.config import Environment, ModelConfig, RunConfig
+from evalkit.models.base import Capabilities, Generation, RenderedRequest, Request
+from evalkit.runner import Runner
+from evalkit.tiling import pixel_values
 
 
 class FixedTimeModel:
