@@ -32,7 +32,7 @@ TOP_FIELDS: dict[str, tuple[Any, bool]] = {
     "name": (STR, True), "title": (STR, True), "task": (STR, True), "version": (INT, True),
     "citation": (STR, True), "aliases": (STRLIST, False), "language": (STR, False),
     "answers_hidden": (BOOL, False), "default_source": (STR, True), "notes": (STR, False),
-    "demo": (TABLE, True), "submission": (STR, False), "columns": (TABLE, False), "sources": (TABLE, True),
+    "demo": (TABLE, True), "submission": (STR, False), "report": (TABLE, False), "columns": (TABLE, False), "sources": (TABLE, True),
     "protocols": (TABLE, True),
 }
 COLUMN_FIELDS: dict[str, tuple[Any, bool]] = {
@@ -189,4 +189,4 @@ def build_spec(stem: str, table: Mapping[str, Any], defaults: Mapping[str, Any],
         protocols=_protocols(card, table["protocols"], defaults), notes=table.get("notes", ""),
         submission=card.one_of(table["submission"], SUBMISSION_FORMATS, "submission") if "submission" in table
         else None,
-        card_path=card_path)
+        report=dict(table.get("report", {})), card_path=card_path)

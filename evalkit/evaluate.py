@@ -14,6 +14,7 @@ from evalkit.score_files import scores_document, write_outcome
 from evalkit.scorers import judge_need
 from evalkit.scoring import Prediction, pair_items, score_with_comparison
 from evalkit.spec import BenchmarkSpec
+from evalkit.store import index_key
 from evalkit.submission import UPLOAD_TO, WRITERS
 
 
@@ -62,5 +63,6 @@ def score_benchmark(spec: BenchmarkSpec, samples: list[Sample], predictions: lis
         folder.mkdir(parents=True, exist_ok=True)
         submission = WRITERS[spec.submission](result.items, folder)
         document["submission"] = {"file": submission.name, "upload_to": UPLOAD_TO[spec.submission]}
-    write_outcome(folder, document, result.suite)
+    hashes = {index_key(item.sample.index): item.sample.content_hash() for item in items}
+    write_outcome(folder, document, result.suite, hashes)
     return ScoredBenchmark(spec.name, result.suite, document, folder, submission)

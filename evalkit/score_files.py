@@ -14,6 +14,7 @@ from evalkit.jsonio import dumps_line, write_json_atomic
 from evalkit.manifest import now
 from evalkit.metrics.base import SuiteScore
 from evalkit.spec import BenchmarkSpec
+from evalkit.store import index_key
 
 SCORES = "scores.json"
 DETAILS = "details.jsonl"
@@ -45,12 +46,17 @@ def scores_document(spec: BenchmarkSpec, protocol: str, suite: SuiteScore, compa
     return finite(document)
 
 
-def write_outcome(folder: Path, document: Mapping[str, Any], suite: SuiteScore) -> None:
-    """Write ``details.jsonl`` (one object per scored sample) then ``scores.json``, each atomically."""
+def write_outcome(folder: Path, document: Mapping[str, Any], suite: SuiteScore,
+                  hashes: Mapping[str, str] | None = None) -> None:
+    """Write ``details.jsonl`` (one object per scored sample) then ``scores.json``, each atomically.
+
+    ``hashes`` maps ``index_key(index)`` to the sample's content hash, written as ``sample_hash``."""
     lines = []
     for sample in suite.samples:
         record = {"index": sample.index, "prediction": sample.prediction, "extracted": sample.extracted,
                   "score": sample.score, "method": sample.method, **dict(sample.extra)}
+        if hashes is not None:
+            record["sample_hash"] = hashes.get(index_key(sample.index))
         lines.append(dumps_line(finite(record)))
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -185,6 +185,7 @@ class BenchmarkSpec:
     protocols: Mapping[str, ProtocolSpec]
     notes: str = ""
     submission: str | None = None
+    report: Mapping[str, Any] = field(default_factory=dict)
     card_path: str = field(default="", compare=False)
 
     def protocol(self, name: str) -> ProtocolSpec:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import io
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,3 +133,10 @@ class Sample:
     @property
     def is_multi_turn(self) -> bool:
         return len(self.turns) > 0
+
+    def content_hash(self) -> str:
+        """A short hash of what the sample asks and expects (index, question, hint, options, answers, turns,
+        number of images): two runs compare a sample only when its hash agrees."""
+        payload = json.dumps([str(self.index), self.question, self.hint, [list(o) for o in self.options],
+                              list(self.answers), list(self.turns), len(self.images)], ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
