@@ -31,6 +31,7 @@ from evalkit.models.hf_support import (
     check_local_path,
     completion_length,
     eos_ids,
+    generate_kwargs,
     images_of,
     one_line,
     pixels_to_images,
@@ -42,7 +43,6 @@ from evalkit.models.hf_support import (
     tile_limits,
     tokenizer_of,
 )
-from evalkit.spec import GenerationParams
 
 MAX_BATCH_SIZE = 64
 
@@ -239,7 +239,7 @@ class HFAdapter:
             inputs["pixel_values"] = inputs["pixel_values"].to(self.model.dtype)
         params = batch[0].params
         with torch.inference_mode(), seeded(params, self.model.device):
-            output = self.model.generate(**inputs, **self._generate_kwargs(params))
+            output = self.model.generate(**inputs, **generate_kwargs(params, pad_token_id=self._pad_token_id))
         if output.shape[0] != len(batch):
             raise RuntimeError(f"generate returned {output.shape[0]} outputs for {len(batch)} inputs")
         prompt_length = inputs["input_ids"].shape[1]
@@ -258,22 +258,6 @@ class HFAdapter:
                 texts, prompts, prompt_counts, new_tokens.tolist(), strict=True
             )
         ]
-
-    def _generate_kwargs(self, params: GenerationParams) -> dict[str, Any]:
-        """Keyword arguments for ``model.generate``: greedy unless sampling, sampling knobs only then."""
-        kwargs: dict[str, Any] = {
-            "max_new_tokens": params.max_new_tokens,
-            "num_beams": params.num_beams,
-            "do_sample": params.do_sample,
-            "pad_token_id": self._pad_token_id,
-        }
-        if params.min_new_tokens > 0:
-            kwargs["min_new_tokens"] = params.min_new_tokens
-        if params.do_sample:  # top_k 0 disables top-k; temperature 0 keeps the model's default
-            kwargs.update(top_p=params.top_p, top_k=params.top_k)
-            if params.temperature > 0:
-                kwargs["temperature"] = params.temperature
-        return kwargs
 
     def _chat_template(self) -> tuple[str | None, str | None]:
         """The chat template in use and where it comes from (``processor`` or ``tokenizer``)."""

@@ -195,3 +195,23 @@ def one_line(exc: BaseException) -> str:
     """An exception's message on one line."""
     text = " ".join(str(exc).split())
     return text or type(exc).__name__
+
+
+def generate_kwargs(params: GenerationParams, *, pad_token_id: int | None,
+                    eos_token_id: int | None = None) -> dict[str, Any]:
+    """Keyword arguments for ``model.generate``: greedy unless sampling, sampling knobs only then.
+
+    ``min_new_tokens`` is passed only when above 0; ``top_k`` 0 disables top-k; a temperature of 0 keeps the
+    model's default (it only matters when sampling). ``eos_token_id`` overrides the model's (InternVL's
+    ``<|im_end|>``)."""
+    kwargs: dict[str, Any] = {"max_new_tokens": params.max_new_tokens, "num_beams": params.num_beams,
+                              "do_sample": params.do_sample, "pad_token_id": pad_token_id}
+    if eos_token_id is not None:
+        kwargs["eos_token_id"] = eos_token_id
+    if params.min_new_tokens > 0:
+        kwargs["min_new_tokens"] = params.min_new_tokens
+    if params.do_sample:
+        kwargs.update(top_p=params.top_p, top_k=params.top_k)
+        if params.temperature > 0:
+            kwargs["temperature"] = params.temperature
+    return kwargs

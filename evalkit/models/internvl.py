@@ -39,6 +39,7 @@ from evalkit.errors import ModelSpecError
 from evalkit.models.base import Capabilities, Generation, ImagePart, RenderedRequest, Request, Usage
 from evalkit.models.hf_support import (
     batches,
+    generate_kwargs,
     one_line,
     resolve_device,
     resolve_dtype,
@@ -57,7 +58,6 @@ from evalkit.models.internvl_prompt import (
     render_internvl_prompt,
     template_system_line,
 )
-from evalkit.spec import GenerationParams
 
 MAX_BATCH_SIZE = 16
 
@@ -286,8 +286,9 @@ class InternVLAdapter:
         params = batch[0].request.params
         self.model.img_context_token_id = self.img_context_token_id  # what chat() sets before generating
         with torch.inference_mode(), seeded(params, device):
+            settings = generate_kwargs(params, pad_token_id=self.pad_token_id, eos_token_id=self.eos_token_id)
             output = self.model.generate(pixel_values=pixel_values, input_ids=input_ids.to(device),
-                                         attention_mask=attention_mask.to(device), **self._generate_kwargs(params))
+                                         attention_mask=attention_mask.to(device), **settings)
         sequences = getattr(output, "sequences", output)
         if sequences.shape[0] != len(batch):
             raise RuntimeError(f"generate returned {sequences.shape[0]} outputs for {len(batch)} inputs")
@@ -302,23 +303,6 @@ class InternVLAdapter:
         text = self.tokenizer.decode(tokens[:end], skip_special_tokens=True)
         usage = Usage(prompt_tokens=len(item.input_ids), completion_tokens=end)
         return Generation(text=cut_reply(str(text)), prompt=item.prompt, usage=usage)
-
-    def _generate_kwargs(self, params: GenerationParams) -> dict[str, Any]:
-        """``generate`` keywords as ``chat``'s generation_config: eos ``<|im_end|>``, greedy unless sampling."""
-        kwargs: dict[str, Any] = {
-            "eos_token_id": self.eos_token_id,
-            "pad_token_id": self.pad_token_id,
-            "max_new_tokens": params.max_new_tokens,
-            "do_sample": params.do_sample,
-            "num_beams": params.num_beams,
-        }
-        if params.min_new_tokens > 0:
-            kwargs["min_new_tokens"] = params.min_new_tokens
-        if params.do_sample:  # top_k 0 disables top-k; temperature 0 keeps the model's default
-            kwargs.update(top_p=params.top_p, top_k=params.top_k)
-            if params.temperature > 0:
-                kwargs["temperature"] = params.temperature
-        return kwargs
 
 
 def remote_code_refusal(spec: str) -> str:

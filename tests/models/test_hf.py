@@ -12,7 +12,7 @@ from PIL import Image
 from evalkit.errors import ModelSpecError
 from evalkit.models.base import Generation, ImagePart, Message, Request, TextPart
 from evalkit.models.hf import HFAdapter
-from evalkit.models.hf_support import pixels_to_images, resolve_dtype
+from evalkit.models.hf_support import generate_kwargs, pixels_to_images, resolve_dtype
 from evalkit.models.registry import ModelOptions, load_model
 from evalkit.models.tiny import IMAGE_SIZE, TINY_RANDOM_NAME, build_tiny_random
 from evalkit.spec import GenerationParams
@@ -184,7 +184,8 @@ def test_sampling_is_seeded(adapter: HFAdapter) -> None:
 
 
 def test_generate_kwargs(adapter: HFAdapter) -> None:
-    greedy = adapter._generate_kwargs(GenerationParams(max_new_tokens=5, min_new_tokens=2, num_beams=3))
+    greedy = generate_kwargs(GenerationParams(max_new_tokens=5, min_new_tokens=2, num_beams=3),
+                             pad_token_id=adapter._pad_token_id)
     assert greedy == {
         "max_new_tokens": 5,
         "min_new_tokens": 2,
@@ -192,8 +193,9 @@ def test_generate_kwargs(adapter: HFAdapter) -> None:
         "do_sample": False,
         "pad_token_id": 3,
     }
-    sampled = adapter._generate_kwargs(
-        GenerationParams(max_new_tokens=5, do_sample=True, temperature=0.7, top_p=0.9, top_k=0)
+    sampled = generate_kwargs(
+        GenerationParams(max_new_tokens=5, do_sample=True, temperature=0.7, top_p=0.9, top_k=0),
+        pad_token_id=adapter._pad_token_id,
     )
     assert sampled == {
         "max_new_tokens": 5,
