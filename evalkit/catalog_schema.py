@@ -32,8 +32,8 @@ TOP_FIELDS: dict[str, tuple[Any, bool]] = {
     "name": (STR, True), "title": (STR, True), "task": (STR, True), "version": (INT, True),
     "citation": (STR, True), "aliases": (STRLIST, False), "language": (STR, False),
     "answers_hidden": (BOOL, False), "default_source": (STR, True), "notes": (STR, False),
-    "demo": (TABLE, True), "submission": (STR, False), "report": (TABLE, False), "columns": (TABLE, False), "sources": (TABLE, True),
-    "protocols": (TABLE, True),
+    "demo": (TABLE, True), "submission": (STR, False), "report": (TABLE, False), "columns": (TABLE, False),
+    "sources": (TABLE, True), "protocols": (TABLE, True),
 }
 COLUMN_FIELDS: dict[str, tuple[Any, bool]] = {
     "index": (STR, False), "question": (STR, False), "answer": (STR, False), "answer_format": (STR, False),
