@@ -58,6 +58,15 @@ PROTOCOL_FIELDS: dict[str, tuple[Any, bool]] = {
 }
 
 
+REPORT_FIELDS: dict[str, tuple[Any, bool]] = {
+    "section": (STR, True), "column": (STR, True), "order": (INT, True), "decimals": (INT, False),
+    "split": (STR, False), "metrics": (TABLE, False), "metric": (STR, False), "splits": (TABLE, False),
+    "labels": (TABLE, False),
+}
+REPORT_PATH_ROOTS = ("score", "breakdown")
+MAX_DECIMALS = 4
+
+
 class _Card:
     """Field access with errors that name the card and the dotted path."""
 
@@ -166,6 +175,48 @@ def _protocols(card: _Card, table: Mapping[str, Any], defaults: Mapping[str, Any
     return {"paper": _protocol(card, "paper", paper), "vlmevalkit": _protocol(card, "vlmevalkit", vlmevalkit)}
 
 
+def _report_paths(card: _Card, value: Any, path: str) -> None:
+    """A path into scores.json (``score`` or ``breakdown.<key>…``), or a list of them tried in order."""
+    paths = [value] if isinstance(value, str) else value
+    if not isinstance(paths, list) or not paths or not all(isinstance(item, str) for item in paths):
+        raise card.fail(path, "must be a path into scores.json or a non-empty list of them")
+    for item in paths:
+        parts = item.split(".")
+        if parts[0] not in REPORT_PATH_ROOTS or "" in parts or (parts[0] == "score" and len(parts) > 1):
+            raise card.fail(path, f"has bad path '{item}' (want 'score' or 'breakdown.<key>[.<key>…]')")
+
+
+def _report(card: _Card, table: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate the ``[report]`` table: which paper column(s) a suite's scores.json fills (empty: none)."""
+    if not table:
+        return {}
+    card.check(table, REPORT_FIELDS, "report")
+    if table["order"] < 1:
+        raise card.fail("report.order", "must be at least 1")
+    if not 0 <= table.get("decimals", 1) <= MAX_DECIMALS:
+        raise card.fail("report.decimals", f"must be between 0 and {MAX_DECIMALS}")
+    by_metric = "split" in table or "metrics" in table
+    by_split = "metric" in table or "splits" in table
+    if by_metric == by_split:
+        raise card.fail("report", "needs either 'split' with 'metrics' or 'metric' with 'splits'")
+    key_field, fixed_field = ("metrics", "split") if by_metric else ("splits", "metric")
+    for name in (key_field, fixed_field):
+        if name not in table:
+            raise card.fail(f"report.{name}", "is missing")
+    if not table[key_field]:
+        raise card.fail(f"report.{key_field}", "must name at least one entry")
+    for key, value in table[key_field].items():
+        _report_paths(card, value, f"report.{key_field}.{key}")
+    for key, value in table.get("labels", {}).items():
+        if key not in table[key_field]:
+            raise card.fail(f"report.labels.{key}", f"names no entry of report.{key_field}")
+        if not isinstance(value, str):
+            raise card.fail(f"report.labels.{key}", "must be a string")
+        if list(table["labels"].values()).count(value) > 1:
+            raise card.fail(f"report.labels.{key}", f"repeats the label '{value}'")
+    return dict(table)
+
+
 def build_spec(stem: str, table: Mapping[str, Any], defaults: Mapping[str, Any], card_path: str) -> BenchmarkSpec:
     """Validate one resolved card (``extends`` already applied) and build its spec."""
     card = _Card(stem)
@@ -189,4 +240,4 @@ def build_spec(stem: str, table: Mapping[str, Any], defaults: Mapping[str, Any],
         protocols=_protocols(card, table["protocols"], defaults), notes=table.get("notes", ""),
         submission=card.one_of(table["submission"], SUBMISSION_FORMATS, "submission") if "submission" in table
         else None,
-        report=dict(table.get("report", {})), card_path=card_path)
+        report=_report(card, table.get("report", {})), card_path=card_path)

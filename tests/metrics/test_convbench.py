@@ -82,7 +82,7 @@ def ctx(judge: Any, **options: Any) -> ScoringContext:
 # --- the paper's numbers ------------------------------------------------------------------------------------------
 
 def baselines_csv() -> Path:
-    for path in (Path(evalkit.__file__).parent / "benchmarks" / "paper_baselines.csv",
+    for path in (Path(evalkit.__file__).parent / "benchmarks" / "baselines.csv",
                  Path(__file__).resolve().parents[3] / "shared" / "paper_baselines.csv"):
         if path.exists():
             return path

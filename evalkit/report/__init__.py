@@ -1,0 +1,32 @@
+"""The ``report`` command's engine: runs side by side with the InternVL 1.5 paper's baselines.
+
+``load_run`` reads a run directory, ``build_report`` lines runs up with the baselines into one
+:class:`Report`, and the writers render that one object: ``write_xlsx``, ``render_markdown`` (and the
+HTML page in :mod:`evalkit.report.html`).
+"""
+
+from evalkit.report.baselines import Baseline, Baselines, BreakdownSection, ReportEntry, load_baselines
+from evalkit.report.markdown import render_markdown
+from evalkit.report.model import (
+    Cell,
+    Column,
+    Gap,
+    NotCompared,
+    Report,
+    Row,
+    RunBreakdown,
+    RunInfo,
+    RunResult,
+    SuiteBreakdown,
+    SuiteResult,
+    build_report,
+    load_run,
+)
+from evalkit.report.safety import neutralise_formula
+from evalkit.report.xlsx import write_xlsx
+
+__all__ = [
+    "Baseline", "Baselines", "BreakdownSection", "Cell", "Column", "Gap", "NotCompared", "Report", "ReportEntry",
+    "Row", "RunBreakdown", "RunInfo", "RunResult", "SuiteBreakdown", "SuiteResult", "build_report",
+    "load_baselines", "load_run", "neutralise_formula", "render_markdown", "write_xlsx",
+]
