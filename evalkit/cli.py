@@ -101,6 +101,17 @@ def build_parser() -> OneLineParser:
     score.add_argument("--source", choices=("tsv", "hub", "file"))
     score.add_argument("--seed", type=int, default=0)
     _add_judge_arguments(score)
+    report = commands.add_parser("report", help="the leaderboard: runs beside the paper's baselines (xlsx, md, html)")
+    report.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR")
+    report.add_argument("--output", type=Path, required=True)
+    compare = commands.add_parser("compare", help="regression gate: exit 1 if the candidate is significantly worse")
+    compare.add_argument("base", type=Path, metavar="BASE_RUN_DIR")
+    compare.add_argument("candidate", type=Path, metavar="CANDIDATE_RUN_DIR")
+    compare.add_argument("--output", type=Path, help="write summary.md and gate.json here")
+    compare.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    compare.add_argument("--min-delta", type=float, default=1.0, help="smallest change in points that counts")
+    compare.add_argument("--bootstrap", type=positive_int, default=10_000, help="bootstrap resamples")
+    compare.add_argument("--seed", type=int, default=0)
     listing = commands.add_parser("list", help="what the registry knows")
     listing.add_argument("what", choices=("benchmarks", "models"))
     preview = commands.add_parser("preview", help="write exactly what a model receives for one sample")
@@ -161,6 +172,10 @@ def dispatch(args: argparse.Namespace) -> int:
         return commands.list_registry(args.what)
     if args.command == "score":
         return commands.score(args)
+    if args.command == "report":
+        return commands.report(args.runs, args.output)
+    if args.command == "compare":
+        return commands.compare(args)
     return commands.preview(args)
 
 

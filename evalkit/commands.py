@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evalkit.catalog import load_catalog
 from evalkit.config import Environment, ModelConfig, RunConfig
 from evalkit.evaluate import ScoredBenchmark
 from evalkit.runner import BenchmarkOutcome, Runner
+
+if TYPE_CHECKING:
+    from evalkit.report.write import WrittenReport
 from evalkit.table import format_table
 
 DEMO_OUTPUT = Path("results/demo")
@@ -46,9 +50,46 @@ def summary_table(outcomes: list[BenchmarkOutcome]) -> str:
 def run(config: RunConfig) -> int:
     outcomes = Runner(config).run()
     print(summary_table(outcomes))
+    if not all(outcome.merged for outcome in outcomes):
+        print("\nthis rank's share is done; the rank that finishes last merges, scores and writes the report")
+        return 0
+    written = write_report_quietly(config.output)
     print(f"\nrun directory: {config.output} (per benchmark: predictions.jsonl, scores.json, details.jsonl; "
           "manifest.json)")
+    if written is not None:
+        print(f"\n{written.markdown}\nreport: {', '.join(str(path) for path in written.files)}")
     return 0
+
+
+def write_report_quietly(run_dir: Path) -> WrittenReport | None:
+    """The run's own leaderboard under ``<run>/report/``; a run with nothing scored has none."""
+    from evalkit.report.write import write_report
+
+    if not any(run_dir.glob("*/scores.json")):
+        return None
+    return write_report([run_dir], run_dir / "report")
+
+
+def report(runs: list[Path], output: Path) -> int:
+    from evalkit.report.write import write_report
+
+    written = write_report(runs, output)
+    print(written.markdown)
+    print(f"report: {', '.join(str(path) for path in written.files)}")
+    return 0
+
+
+def compare(args: argparse.Namespace) -> int:
+    from evalkit.compare import compare_runs
+    from evalkit.compare_output import render_markdown, write_outputs
+
+    result = compare_runs(args.base, args.candidate, alpha=args.alpha, min_delta=args.min_delta,
+                          bootstrap=args.bootstrap, seed=args.seed)
+    print(render_markdown(result))
+    if args.output is not None:
+        summary, gate = write_outputs(result, args.output)
+        print(f"written: {summary}, {gate}")
+    return result.exit_code
 
 
 def score(args: argparse.Namespace) -> int:

@@ -129,6 +129,16 @@ def test_the_demo_runs_every_suite_end_to_end(tmp_path):
         records = [json.loads(x) for x in (demo / folder / "predictions.jsonl").read_text().splitlines()]
         assert records and all(r["error"] is None for r in records), folder
     assert json.loads((demo / "manifest.json").read_text())["model"]["name"] == "tiny-random"
+    assert sorted(p.name for p in (demo / "report").iterdir()) == ["leaderboard.html", "leaderboard.md",
+                                                                   "leaderboard.xlsx"]
+    assert "| tiny-random (run) |" in result.stdout and "report: " in result.stdout
+    same = run_cli(["compare", str(demo), str(demo), "--output", str(tmp_path / "gate")], tmp_path)
+    assert same.returncode == 0, same.stderr
+    assert (tmp_path / "gate" / "summary.md").exists() and json.loads((tmp_path / "gate" / "gate.json").read_text())
+    missing = run_cli(["compare", str(demo), str(tmp_path / "nope")], tmp_path)
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "nope" in missing.stderr
+    report = run_cli(["report", str(demo), "--output", str(tmp_path / "board")], tmp_path)
+    assert report.returncode == 0 and (tmp_path / "board" / "leaderboard.xlsx").exists()
 
 
 def test_convbench_without_a_data_file_says_what_to_give(capsys, tmp_path):
