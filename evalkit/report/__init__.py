@@ -16,12 +16,10 @@ from evalkit.report.model import (
     Row,
     RunBreakdown,
     RunInfo,
-    RunResult,
     SuiteBreakdown,
-    SuiteResult,
     build_report,
-    load_run,
 )
+from evalkit.report.runs import RunResult, SuiteResult, load_run
 from evalkit.report.safety import neutralise_formula
 from evalkit.report.xlsx import write_xlsx
 

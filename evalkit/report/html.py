@@ -35,7 +35,8 @@ from typing import Any, NotRequired, Required, TypedDict
 
 from PIL import Image
 
-from evalkit.report.model import Report, Row, RunResult
+from evalkit.report.model import Report, Row
+from evalkit.report.runs import RunResult
 
 __all__ = [
     "IMAGE_DATA_URL", "RADAR_REFERENCES", "SampleView", "Samples", "render_html", "samples_from_run", "write_html",

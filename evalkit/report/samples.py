@@ -17,7 +17,8 @@ from evalkit.data.load import data_file_columns
 from evalkit.data.sample import Sample
 from evalkit.errors import EvalkitError, SampleError
 from evalkit.report.html import samples_from_run
-from evalkit.report.model import Report, RunResult
+from evalkit.report.model import Report
+from evalkit.report.runs import RunResult
 from evalkit.store import index_key
 
 MAX_SAMPLES = 200

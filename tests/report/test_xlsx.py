@@ -8,7 +8,8 @@ import openpyxl
 import pytest
 
 from evalkit.report.baselines import load_baselines
-from evalkit.report.model import build_report, load_run
+from evalkit.report.model import build_report
+from evalkit.report.runs import load_run
 from evalkit.report.safety import neutralise_formula
 from evalkit.report.xlsx import BEST_FILL, RUN_FILL, sheet_name, write_xlsx
 from tests.report import alpha_suites, beta_suites, scores, write_run
