@@ -11,7 +11,6 @@ from typing import Any
 import evalkit
 from evalkit.errors import RunDirectoryError
 from evalkit.jsonio import dumps_line, write_json_atomic
-from evalkit.manifest import now
 from evalkit.metrics.base import SuiteScore
 from evalkit.spec import BenchmarkSpec
 from evalkit.store import index_key
@@ -39,7 +38,7 @@ def scores_document(spec: BenchmarkSpec, protocol: str, suite: SuiteScore, compa
         "breakdown": dict(suite.breakdown), "higher_is_better": suite.higher_is_better, "reason": suite.reason,
         "protocol": protocol, "variant": chosen.variant, "extractor": chosen.extractor,
         "card_version": spec.version, "judge": dict(judge), "other_protocol": dict(comparison),
-        "evalkit_version": evalkit.__version__, "scored": now(),
+        "evalkit_version": evalkit.__version__,
     }
     if run_protocol is not None and run_protocol != protocol:
         document["note"] = f"predictions were made under the {run_protocol} protocol and scored under {protocol}"
