@@ -231,9 +231,16 @@ class Runner:
                                    base_url=environment.openai_api_base, concurrency=model.concurrency,
                                    price_input=model.price_input, price_output=model.price_output,
                                    seed=self.config.seed)
+            if model.trust_remote_code:
+                print(f"evalkit: note: --trust-remote-code: loading {model.spec} executes the Python code the "
+                      "checkpoint ships", file=sys.stderr)
             self.model = self.model_loader(model.spec, options)
+            description = self.model.describe()
+            code = description.get("remote_code_files")
+            for entry in code if isinstance(code, list) else []:
+                print(f"evalkit: note: executed {entry['file']} (sha256 {entry['sha256'][:12]}…)", file=sys.stderr)
             assert self.manifest is not None
-            self.manifest.set_model(self.model.describe())
+            self.manifest.set_model(description)
         return self.model
 
     def _run_one(self, plan: BenchmarkPlan, store: PredictionStore) -> BenchmarkOutcome:

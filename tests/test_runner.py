@@ -163,3 +163,21 @@ def test_a_suite_that_needs_a_missing_judge_is_reported_before_inference(tmp_pat
     (outcome,) = run_with(Probe(), config_for(tmp_path, data, benchmark="MMVet"))
     assert outcome.scored is not None and outcome.scored.suite.score is None
     assert "needs a judge" in (outcome.scored.suite.reason or "")
+
+
+def test_trusting_remote_code_says_which_code_runs(tmp_path, capsys):
+    class RemoteCodeModel(CountingModel):
+        def describe(self) -> dict[str, object]:
+            code = [{"file": "modeling_internvl_chat.py", "sha256": "ab" * 32}]
+            return {"name": self.name, "remote_code_files": code}
+
+    data = write_tsv(tmp_path / "docvqa.tsv", rows=1)
+    config = config_for(tmp_path, data, model=ModelConfig("internvl:./ckpt", trust_remote_code=True))
+    run_with(RemoteCodeModel(), config)
+    err = capsys.readouterr().err
+    assert "--trust-remote-code: loading internvl:./ckpt executes the Python code the checkpoint ships" in err
+    assert "executed modeling_internvl_chat.py (sha256 abababababab…)" in err
+
+
+def test_remote_code_is_never_trusted_by_default():
+    assert ModelConfig("internvl:x").trust_remote_code is False
