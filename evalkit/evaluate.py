@@ -8,6 +8,7 @@ from typing import Any
 
 from evalkit.config import Environment
 from evalkit.data.sample import Sample
+from evalkit.errors import RunDirectoryError
 from evalkit.judge.base import Judge
 from evalkit.metrics.base import SuiteScore
 from evalkit.score_files import scores_document, write_outcome
@@ -60,8 +61,11 @@ def score_benchmark(spec: BenchmarkSpec, samples: list[Sample], predictions: lis
                                run_protocol)
     submission = None
     if spec.submission is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        submission = WRITERS[spec.submission](result.items, folder)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            submission = WRITERS[spec.submission](result.items, folder)
+        except OSError as exc:  # a file in the way, a full disk: one line naming the folder, as write_outcome
+            raise RunDirectoryError(f"cannot write scores to {folder}: {exc.strerror or exc}") from exc
         document["submission"] = {"file": submission.name, "upload_to": UPLOAD_TO[spec.submission]}
     hashes = {index_key(item.sample.index): item.sample.content_hash() for item in items}
     write_outcome(folder, document, result.suite, hashes)

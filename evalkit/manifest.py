@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import evalkit
+from evalkit.errors import RunDirectoryError
 from evalkit.jsonio import read_json, write_json_atomic
 from evalkit.store import folder_lock
 
@@ -58,10 +59,13 @@ class Manifest:
         self.attempt = 0
 
     def _update(self, change: Callable[[dict[str, Any]], None]) -> None:
-        with folder_lock(self.run_dir):
-            data: dict[str, Any] = read_json(self.path) if self.path.exists() else {}
-            change(data)
-            write_json_atomic(self.path, data)
+        try:
+            with folder_lock(self.run_dir):
+                data: dict[str, Any] = read_json(self.path) if self.path.exists() else {}
+                change(data)
+                write_json_atomic(self.path, data)
+        except OSError as exc:
+            raise RunDirectoryError(f"cannot write to {self.run_dir}: {exc.strerror or exc}") from exc
         self.data = data
 
     @classmethod

@@ -229,3 +229,33 @@ def _completion(reply: Reply) -> dict[str, Any]:
             "total_tokens": reply.prompt_tokens + reply.completion_tokens,
         },
     }
+
+
+class KeyedScript:
+    """A ``respond`` callback for concurrent clients whose requests arrive in no fixed order.
+
+    ``key(body)`` names the request's subject (a sample, a question); each key takes
+    the next action of its own script, then ``default(key)``. ``counts[key]`` is how
+    many requests that key made. The server calls it under its lock.
+    """
+
+    def __init__(
+        self,
+        key: Callable[[Any], str],
+        scripts: Mapping[str, Iterable[Action]],
+        default: Callable[[str], Action],
+    ) -> None:
+        self.key = key
+        self.default = default
+        self.scripts: dict[str, deque[Action]] = {name: deque(actions) for name, actions in scripts.items()}
+        self.counts: dict[str, int] = {}
+
+    def __call__(self, body: Any) -> Action:
+        name = self.key(body)
+        self.counts[name] = self.counts.get(name, 0) + 1
+        script = self.scripts.get(name)
+        return script.popleft() if script else self.default(name)
+
+    def push(self, name: str, *actions: Action) -> None:
+        """Append actions to one key's script."""
+        self.scripts.setdefault(name, deque()).extend(actions)
