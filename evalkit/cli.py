@@ -49,6 +49,9 @@ def _add_judge_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--judge", type=judge_spec, default="exact_matching",
                         help="exact_matching (rules only), openai:<model> (OPENAI_API_KEY, OPENAI_API_BASE), hf:<id>")
     parser.add_argument("--judge-base-url", help="an OpenAI-compatible endpoint for the judge (vLLM, LMDeploy, …)")
+    parser.add_argument("--request-timeout", type=float, help="seconds per API request, model and judge (default "
+                        "120 for models, 60 for judges)")
+    parser.add_argument("--max-retries", type=int, help="retries of an API request after the first (default 6)")
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -151,7 +154,8 @@ def run_config_from(args: argparse.Namespace) -> RunConfig:
     output = args.output or Path("results") / args.model.replace(":", "_").replace("/", "_")
     return RunConfig(
         model=ModelConfig(args.model, device=args.device, dtype=args.dtype, trust_remote_code=args.trust_remote_code,
-                          concurrency=args.concurrency, price_input=args.price_input, price_output=args.price_output),
+                          concurrency=args.concurrency, price_input=args.price_input, price_output=args.price_output,
+                          timeout=args.request_timeout, max_retries=args.max_retries),
         benchmarks=tuple(spec.name for spec in specs), output=output, environment=Environment.current(),
         protocol=args.protocol, limit=args.limit, batch_size=args.batch_size, seed=args.seed,
         max_tiles=args.max_tiles, max_new_tokens=args.max_new_tokens, data_file=args.data_file,

@@ -97,7 +97,8 @@ def score(args: argparse.Namespace) -> int:
 
     request = ScoreRequest(benchmark=args.benchmark, predictions=args.predictions, output=args.output,
                            protocol=args.protocol, judge=args.judge, judge_base_url=args.judge_base_url,
-                           data_file=args.data_file, source=args.source, seed=args.seed)
+                           data_file=args.data_file, source=args.source, seed=args.seed,
+                           timeout=args.request_timeout, max_retries=args.max_retries)
     scored = score_file(request)
     headers = ("benchmark", "protocol", "metric", "score", "n", "note")
     print(format_table(headers, [(scored.name, args.protocol, scored.suite.metric, format_score(scored),

@@ -87,6 +87,8 @@ class ModelConfig:
     concurrency: int | None = None
     price_input: float | None = None
     price_output: float | None = None
+    timeout: float | None = None
+    max_retries: int | None = None
 
 
 @dataclass(frozen=True)

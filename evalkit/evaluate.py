@@ -28,12 +28,17 @@ class ScoredBenchmark:
     submission: Path | None = None
 
 
-def make_judge(spec: str, environment: Environment, base_url: str | None = None) -> Judge | None:
+JUDGE_TIMEOUT = 60.0
+
+
+def make_judge(spec: str, environment: Environment, base_url: str | None = None, *, timeout: float | None = None,
+               max_retries: int | None = None) -> Judge | None:
     """The judge named by ``--judge`` (None for ``exact_matching``), caching under evalkit's cache folder."""
     from evalkit.judge.factory import build_judge
 
     return build_judge(spec, cache_dir=environment.cache_dir, api_key=environment.openai_api_key,
-                       base_url=base_url or environment.openai_api_base)
+                       base_url=base_url or environment.openai_api_base, max_retries=max_retries,
+                       timeout=timeout if timeout is not None else JUDGE_TIMEOUT)
 
 
 def judge_facts(spec: str, judge: Judge | None) -> dict[str, Any]:

@@ -186,7 +186,8 @@ class Runner:
         plans = [plan_benchmark(spec, self.config) for spec in specs]
         stores = [self._open_store(plan) for plan in plans]
         if self.score:
-            self.judge = make_judge(self.config.judge, self.config.environment, self.config.judge_base_url)
+            self.judge = make_judge(self.config.judge, self.config.environment, self.config.judge_base_url,
+                                    timeout=self.config.model.timeout, max_retries=self.config.model.max_retries)
             for name in missing_judges(specs, self.config.protocol, self.config.judge):
                 print(f"evalkit: note: {name} needs a judge to be scored (--judge openai:<model> or hf:<id>); "
                       "its predictions will be made and it will be reported as not scored", file=sys.stderr)
@@ -230,7 +231,7 @@ class Runner:
                                    cache_dir=environment.cache_dir, api_key=environment.openai_api_key,
                                    base_url=environment.openai_api_base, concurrency=model.concurrency,
                                    price_input=model.price_input, price_output=model.price_output,
-                                   seed=self.config.seed)
+                                   seed=self.config.seed, timeout=model.timeout, max_retries=model.max_retries)
             if model.trust_remote_code:
                 print(f"evalkit: note: --trust-remote-code: loading {model.spec} executes the Python code the "
                       "checkpoint ships", file=sys.stderr)

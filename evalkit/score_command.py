@@ -31,6 +31,8 @@ class ScoreRequest:
     data_file: Path | None = None
     source: str | None = None
     seed: int = 0
+    timeout: float | None = None
+    max_retries: int | None = None
 
 
 def _run_facts(predictions: Path, name: str) -> tuple[Path | None, str | None]:
@@ -72,6 +74,7 @@ def score_file(request: ScoreRequest, environment: Environment | None = None) ->
     environment = environment or Environment.current()
     spec = load_catalog().get(request.benchmark)
     samples, predictions, run_protocol = _samples_and_predictions(spec, request, environment)
-    judge = make_judge(request.judge, environment, request.judge_base_url)
+    judge = make_judge(request.judge, environment, request.judge_base_url, timeout=request.timeout,
+                       max_retries=request.max_retries)
     return score_benchmark(spec, samples, predictions, request.output, protocol=request.protocol, judge=judge,
                            judge_spec=request.judge, seed=request.seed, run_protocol=run_protocol)

@@ -397,3 +397,20 @@ def test_a_full_disk_while_writing_the_manifest_is_one_line_and_keeps_the_predic
             records = read_jsonl(tmp_path / "run/DocVQA_VAL" / PREDICTIONS)
             assert [(r["index"], r["prediction"]) for r in records] == [(0, "item 0"), (1, "item 1")]
     assert_one_line_error(code, err, f"cannot write to {tmp_path / 'run'}: {os.strerror(errno.ENOSPC)}")
+
+
+def test_the_retry_budget_and_timeout_are_flags(tmp_path, monkeypatch):
+    """``--max-retries 0 --request-timeout 5``: one attempt per request, recorded as the sample's error."""
+    from tests.judge.server import FakeOpenAIServer, server_error
+
+    data = write_tsv(tmp_path / "docvqa.tsv", rows=1)
+    with FakeOpenAIServer(default=server_error()) as server:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+        monkeypatch.setenv("OPENAI_API_BASE", server.url)
+        monkeypatch.setenv("EVALKIT_CACHE", str(tmp_path / "cache"))
+        code = main(["run", "--model", "openai:m", "--benchmarks", "DocVQA_VAL", "--data-file", str(data),
+                     "--output", str(tmp_path / "run"), "--no-progress", "--max-retries", "0",
+                     "--request-timeout", "5"])
+        assert code == 0 and server.count == 1
+    record = json.loads((tmp_path / "run/DocVQA_VAL/predictions.jsonl").read_text())
+    assert record["prediction"] == "" and "HTTP 500" in record["error"]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import EvalkitError
+from evalkit.http_client import RetryPolicy
 from evalkit.judge.base import Judge
 from evalkit.judge.cache import JudgeCache
 from evalkit.judge.openai import DEFAULT_BASE_URL, OpenAIJudge, check_base_url
@@ -29,6 +30,7 @@ def build_judge(
     base_url: str | None,
     concurrency: int = 8,
     timeout: float = 60.0,
+    max_retries: int | None = None,
 ) -> Judge | None:
     """The judge for ``spec``; an unknown or unusable spec is an :class:`EvalkitError` naming it.
 
@@ -40,7 +42,7 @@ def build_judge(
     if not sep or not target.strip() or backend not in ("openai", "hf"):
         raise EvalkitError(f"unknown judge '{spec}' (known: {KNOWN_JUDGES})")
     if backend == "openai":
-        return _openai_judge(spec, target, cache_dir, api_key, base_url, concurrency, timeout)
+        return _openai_judge(spec, target, cache_dir, api_key, base_url, concurrency, timeout, max_retries)
     from evalkit.judge.local import LocalJudge  # imports the hf: backend (and with it PIL)
 
     return LocalJudge(target, cache=JudgeCache.open(cache_dir))
@@ -54,6 +56,7 @@ def _openai_judge(
     base_url: str | None,
     concurrency: int,
     timeout: float,
+    max_retries: int | None = None,
 ) -> OpenAIJudge:
     """An OpenAIJudge; the hosted API without a key, a bad URL or bad limits fail here, loudly."""
     url = base_url or DEFAULT_BASE_URL
@@ -73,6 +76,7 @@ def _openai_judge(
             base_url=url,
             api_key=api_key or "",
             timeout=timeout,
+            retry=RetryPolicy(max_retries=max_retries) if max_retries is not None else None,
             concurrency=concurrency,
         )
     except ValueError as exc:  # bad limits or an unusable key; the message never holds the key

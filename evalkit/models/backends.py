@@ -69,6 +69,7 @@ def _load_openai(spec: str, model: str, options: Any) -> ModelAdapter:
             image_detail=_option(options, "image_detail", "high"),
             concurrency=_option(options, "concurrency", 8),
             timeout=_option(options, "timeout", 120.0),
+            retry=_retry_policy(options),
             price_input=_option(options, "price_input", None),
             price_output=_option(options, "price_output", None),
         )
@@ -92,6 +93,14 @@ def _load_vllm(spec: str, target: str, options: Any) -> ModelAdapter:
         seed=_option(options, "seed", 0),
         engine_options=_option(options, "engine_options", None),
     )
+
+
+def _retry_policy(options: Any) -> Any:
+    """A retry policy with the caller's ``max_retries``, or None for the default."""
+    from evalkit.http_client import RetryPolicy
+
+    retries = _option(options, "max_retries", None)
+    return None if retries is None else RetryPolicy(max_retries=retries)
 
 
 def _option(options: Any, field: str, default: Any) -> Any:

@@ -51,6 +51,8 @@ class ModelOptions:
     price_input: float | None = None
     price_output: float | None = None
     seed: int = 0
+    timeout: float | None = None
+    max_retries: int | None = None
 
 
 def load_model(spec: str, options: ModelOptions) -> ModelAdapter:
