@@ -59,7 +59,7 @@ def write_outcome(folder: Path, document: Mapping[str, Any], suite: SuiteScore,
         lines.append(dumps_line(finite(record)))
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        temp = folder / f".{DETAILS}.tmp"
+        temp = folder / f".{DETAILS}.{os.getpid()}.tmp"  # two ranks may score the merged folder at once
         with temp.open("w", encoding="utf-8") as handle:
             handle.write("".join(lines))
             handle.flush()
