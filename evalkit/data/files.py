@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -35,7 +36,13 @@ from evalkit.errors import DataError, SampleError
 from evalkit.spec import ColumnMap
 
 SUPPORTED_EXTENSIONS = (".tsv", ".csv", ".parquet", ".jsonl", ".xlsx")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _IMAGE_BATCH = 16
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's text on one line (pyarrow's messages span several; the CLI prints one)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -139,7 +146,18 @@ def _jsonl_objects(path: Path, md5: Any) -> Iterator[tuple[int, int, int, dict[s
                 raise DataError(f"{path}: line {number}: invalid JSON: {exc}") from exc
             if not isinstance(obj, dict):
                 raise DataError(f"{path}: line {number}: expected a JSON object, found {type(obj).__name__}")
+            if _SURROGATE_ESCAPE.search(line) and not _is_unicode(obj):
+                raise DataError(f"{path}: line {number}: a lone surrogate escape (\\ud800-\\udfff), not text")
             yield number, start, len(line), obj
+
+
+def _is_unicode(obj: Any) -> bool:
+    """Whether every string can be written as UTF-8 (a lone surrogate from a JSON escape cannot)."""
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        return False
+    return True
 
 
 def read_jsonl(path: Path, columns: ColumnMap, *, suite: str) -> TsvData:
@@ -171,17 +189,18 @@ class _ParquetReader(_Reader):
         self._cached: tuple[int, Any] | None = None
 
     def value(self, key: tuple[int, int], column: str) -> Any:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         group, row = key
         with self.lock:
-            if self._cached is None or self._cached[0] != group:
-                try:
+            try:
+                if self._cached is None or self._cached[0] != group:
                     table = pq.ParquetFile(self.path).read_row_group(group, columns=self.image_columns)
-                except (OSError, ValueError) as exc:
-                    raise SampleError(f"cannot read {self.path} row group {group}: {exc}") from exc
-                self._cached = (group, table)
-            return self._cached[1].column(column)[row].as_py()
+                    self._cached = (group, table)
+                return self._cached[1].column(column)[row].as_py()
+            except (OSError, ValueError, pa.ArrowException) as exc:  # ValueError: also text that is not UTF-8
+                raise SampleError(f"cannot read {self.path} row group {group}: {one_line(exc)}") from exc
 
 
 def read_parquet(path: Path, columns: ColumnMap, *, suite: str) -> TsvData:
@@ -194,8 +213,8 @@ def read_parquet(path: Path, columns: ColumnMap, *, suite: str) -> TsvData:
         names = parquet.schema_arrow.names
         check_columns(names, columns, location=str(path), suite=suite)
         texts = parquet.read(columns=[n for n in _kept(columns) if n in names]).to_pylist()
-    except (OSError, pa.ArrowException) as exc:
-        raise DataError(f"cannot read {path}: {exc}") from exc
+    except (OSError, ValueError, pa.ArrowException) as exc:  # ValueError: also text that is not UTF-8
+        raise DataError(f"cannot read {path}: {one_line(exc)}") from exc
     image_columns = [name for name in columns.images if name in names]
     reader = _ParquetReader(path, image_columns)
     keys = [
@@ -220,8 +239,8 @@ def _parquet_cells(path: Path, parquet: Any, image_columns: list[str], rows: int
     try:
         for batch in parquet.iter_batches(batch_size=_IMAGE_BATCH, columns=image_columns):
             yield from batch.to_pylist()
-    except (OSError, pa.ArrowException) as exc:
-        raise DataError(f"cannot read {path}: {exc}") from exc
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise DataError(f"cannot read {path}: {one_line(exc)}") from exc
 
 
 def read_xlsx(path: Path, columns: ColumnMap, *, suite: str) -> TsvData:
@@ -230,8 +249,8 @@ def read_xlsx(path: Path, columns: ColumnMap, *, suite: str) -> TsvData:
 
     try:
         frame = pd.read_excel(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError, ImportError) as exc:
-        raise DataError(f"cannot read {path}: {exc}") from exc
+    except Exception as exc:  # a damaged workbook: zipfile, XML and openpyxl raise many types
+        raise DataError(f"cannot read {path}: {type(exc).__name__}: {one_line(exc)}") from exc
     check_columns(frame.columns, columns, location=str(path), suite=suite)
     samples: list[Sample] = []
     for n, row in enumerate(frame.to_dict("records")):

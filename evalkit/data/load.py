@@ -95,11 +95,22 @@ def load_samples(
     """
     if data_file is not None:
         data = read_data_file(data_file, data_file_columns(spec), suite=spec.name)
-        return LoadedData(data.samples, DataInfo("file", str(data_file), None, data.md5))
+        return _unique(LoadedData(data.samples, DataInfo("file", str(data_file), None, data.md5)))
     chosen = _pick(spec, source)
     if isinstance(chosen, TsvSource):
-        return _load_tsv(spec, chosen, data_root, offline, verify_checksum)
+        return _unique(_load_tsv(spec, chosen, data_root, offline, verify_checksum))
     if isinstance(chosen, HubSource):
         hub = load_hub(chosen, suite=spec.name, cache_dir=hub_cache_dir, offline=offline)
-        return LoadedData(hub.samples, DataInfo("hub", hub.location, hub.revision, None))
-    return _load_remote_file(spec, chosen, data_root, offline)
+        return _unique(LoadedData(hub.samples, DataInfo("hub", hub.location, hub.revision, None)))
+    return _unique(_load_remote_file(spec, chosen, data_root, offline))
+
+
+def _unique(data: LoadedData) -> LoadedData:
+    """Refuse two samples with one index: they would share one prediction record (the last one written)."""
+    seen: dict[object, int] = {}
+    for number, sample in enumerate(data.samples, start=1):
+        first = seen.setdefault(sample.index, number)
+        if first != number:
+            raise DataError(f"{data.info.location}: index {sample.index!r} is used by samples {first} and "
+                            f"{number} (in file order); indices must be unique")
+    return data

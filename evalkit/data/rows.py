@@ -101,7 +101,15 @@ def parse_index(value: Any, where: str) -> SampleIndex:
     text = cell_text(value).strip()
     if not text:
         raise DataError(f"{where}: blank index")
-    return int(text) if _INT_RE.fullmatch(text) else text
+    return int_or(text, text) if _INT_RE.fullmatch(text) else text
+
+
+def int_or(text: str, fallback: Any) -> Any:
+    """``int(text)`` for an integer literal; ``fallback`` past Python's digit limit for int() (4300 by default)."""
+    try:
+        return int(text)
+    except ValueError:
+        return fallback
 
 
 def parse_scalar(value: Any) -> Any:
@@ -113,7 +121,7 @@ def parse_scalar(value: Any) -> Any:
         return value
     text = value.strip()
     if _INT_RE.fullmatch(text):
-        return int(text)
+        return int_or(text, value)
     if _FLOAT_RE.fullmatch(text):
         return float(text)
     return value
@@ -254,8 +262,11 @@ def item_ref(item: Any, origin: str, base: Path | None) -> ImageRef:
     if isinstance(item, (bytes, bytearray)):
         return BytesImage(bytes(item), origin)
     if isinstance(item, dict):
-        if item.get("bytes"):
-            return BytesImage(bytes(item["bytes"]), origin)
+        data = item.get("bytes")
+        if data and not isinstance(data, (bytes, bytearray)):
+            return ErrorImage(f"image 'bytes' holds {type(data).__name__}, not bytes ({origin})", origin)
+        if data:
+            return BytesImage(bytes(data), origin)
         if item.get("path"):
             return path_ref(str(item["path"]), base, origin)
     if isinstance(item, str) and not is_blank(item):

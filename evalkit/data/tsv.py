@@ -39,6 +39,7 @@ from evalkit.data.rows import (
     ErrorImage,
     build_sample,
     check_columns,
+    int_or,
     is_blank,
     literal_list,
     path_refs,
@@ -200,7 +201,7 @@ def _image_cell(cell: str) -> _ImageCell:
 def _index_key(text: str) -> str:
     """VLMEvalKit compares ``str(index)`` after pandas parsed it: ``"007"`` and ``"7"`` are one row."""
     text = text.strip()
-    return str(int(text)) if _INT_RE.fullmatch(text) else text
+    return str(int_or(text, text)) if _INT_RE.fullmatch(text) else text
 
 
 class _Scanner:
