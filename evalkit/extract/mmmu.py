@@ -23,7 +23,9 @@ KEY_INDICATORS = ("could be ", "so ", "is ", "thus ", "therefore ", "final ", "a
 TRIVIAL_TAILS = (":", ",", ".", "!", "?", ";", ":", "'")
 _SPLIT = re.compile(r"\.\s(?=[A-Z])|\n")
 _NUMBER_COMMAS = re.compile(r"-?\b\d{1,3}(?:,\d{3})+\b")
-_NUMBER_SCIENTIFIC = re.compile(r"-?\d+(?:\.\d+)?[eE][+-]?\d+")
+# The official ``-?\d+(?:\.\d+)?[eE][+-]?\d+`` with ``(?<!\d)``: same matches (a start inside a run of digits
+# fails exactly when the run's first digit does), but linear instead of quadratic on a long run of digits.
+_NUMBER_SCIENTIFIC = re.compile(r"-?(?<!\d)\d+(?:\.\d+)?[eE][+-]?\d+")
 _NUMBER_SIMPLE = re.compile(r"-?(?:\d+\.\d+|\.\d+|\d+\b)(?![eE][+-]?\d+)(?![,\d])")
 MULTIPLE_CHOICE = "multiple-choice"
 
