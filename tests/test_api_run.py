@@ -22,9 +22,11 @@ def test_an_api_model_runs_a_suite_and_its_usage_lands_in_the_manifest(tmp_path,
                      "--price-input", "10", "--price-output", "30"])
         bodies = [request.body for request in server.requests]
     assert code == 0 and len(bodies) == 3
-    content = bodies[0]["messages"][-1]["content"]
-    assert content[0]["image_url"]["url"].startswith("data:image/png;base64,")
-    assert content[-1]["text"] == "What is item 0? Answer the question using a single word or phrase."
+    contents = sorted((body["messages"][-1]["content"] for body in bodies), key=lambda c: c[-1]["text"])
+    assert all(content[0]["image_url"]["url"].startswith("data:image/png;base64,") for content in contents)
+    # the three requests run concurrently, so they may arrive in any order
+    assert [content[-1]["text"] for content in contents] == [
+        f"What is item {k}? Answer the question using a single word or phrase." for k in range(3)]
     records = [json.loads(line) for line in (tmp_path / "run/DocVQA_VAL/predictions.jsonl").read_text().splitlines()]
     assert [r["prediction"] for r in records] == ["item 1"] * 3
     scores = json.loads((tmp_path / "run/DocVQA_VAL/scores.json").read_text())
