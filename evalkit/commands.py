@@ -50,8 +50,8 @@ def summary_table(outcomes: list[BenchmarkOutcome]) -> str:
 def run(config: RunConfig) -> int:
     outcomes = Runner(config).run()
     print(summary_table(outcomes))
-    if not all(outcome.merged for outcome in outcomes):
-        print("\nthis rank's share is done; the rank that finishes last merges, scores and writes the report")
+    if not all(outcome.finished_here for outcome in outcomes):
+        print("\nthis rank's share is done; another rank merges, scores and writes the report")
         return 0
     written = write_report_quietly(config.output)
     print(f"\nrun directory: {config.output} (per benchmark: predictions.jsonl, scores.json, details.jsonl; "

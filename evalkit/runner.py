@@ -12,6 +12,7 @@ import random
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,10 @@ from evalkit.models.registry import ModelOptions, load_model
 from evalkit.prefetch import prefetched
 from evalkit.progress import progress_bar
 from evalkit.prompts import render_instruction
+from evalkit.score_files import SCORES
 from evalkit.scoring import Prediction
 from evalkit.spec import BenchmarkSpec, ProtocolSpec
-from evalkit.store import PredictionStore, index_key
+from evalkit.store import PredictionStore, index_key, scoring_turn
 
 ModelLoader = Callable[[str, ModelOptions], ModelAdapter]
 
@@ -61,7 +63,8 @@ class BenchmarkOutcome:
     seconds: float
     folder: Path
     scored: ScoredBenchmark | None = None
-    merged: bool = True
+    #: False for a rank of a torchrun job that left merging or scoring this folder to another rank.
+    finished_here: bool = True
 
 
 def plan_benchmark(spec: BenchmarkSpec, config: RunConfig) -> BenchmarkPlan:
@@ -180,6 +183,7 @@ class Runner:
         self.model: ModelAdapter | None = None
         self.judge: Judge | None = None
         self.manifest: Manifest | None = None
+        self.started = time.time()
 
     def run(self) -> list[BenchmarkOutcome]:
         specs = [self.catalog.get(name) for name in self.config.benchmarks]
@@ -250,16 +254,27 @@ class Runner:
         todo = [s for s in self._my_samples(plan) if not store.is_done(s.index, retry_errors=retry)]
         if todo:
             infer_benchmark(plan, store, self._ensure_model(), self.config, todo, self._description(plan))
+        done, reused = len(todo), len(plan.samples) - len(todo)
         if not store.merge_if_complete([sample.index for sample in plan.samples]):
-            return BenchmarkOutcome(plan.name, len(plan.samples), len(plan.samples) - len(todo), len(todo),
-                                    0, time.perf_counter() - clock, store.folder, None, merged=False)
+            return BenchmarkOutcome(plan.name, len(plan.samples), reused, done, 0, time.perf_counter() - clock,
+                                    store.folder, None, finished_here=False)
         errors = sum(1 for record in records_of(plan, store) if record.get("error"))
-        scored = self._score(plan, store) if self.score else None
-        outcome = BenchmarkOutcome(plan.name, len(plan.samples), len(plan.samples) - len(todo), len(todo),
-                                   errors, time.perf_counter() - clock, store.folder, scored)
+        with self._scoring_turn(store.folder) as mine:
+            scored = self._score(plan, store) if self.score and mine else None
+        if not mine:
+            return BenchmarkOutcome(plan.name, len(plan.samples), reused, done, errors, time.perf_counter() - clock,
+                                    store.folder, None, finished_here=False)
+        outcome = BenchmarkOutcome(plan.name, len(plan.samples), reused, done, errors,
+                                   time.perf_counter() - clock, store.folder, scored)
         assert self.manifest is not None
         self.manifest.record_benchmark(plan.name, manifest_entry(plan, outcome, started))
         return outcome
+
+    def _scoring_turn(self, folder: Path) -> AbstractContextManager[bool]:
+        """Alone, always this process's turn; under torchrun, one rank's of those that find the folder merged."""
+        if not self.config.environment.rank.distributed:
+            return nullcontext(True)
+        return scoring_turn(folder, folder / SCORES, self.started)
 
     def _score(self, plan: BenchmarkPlan, store: PredictionStore) -> ScoredBenchmark:
         predictions = [Prediction.from_record(record) for record in records_of(plan, store)]

@@ -10,7 +10,8 @@ Under torchrun each rank appends to its own ``predictions.rank<R>.jsonl``. Every
 rank reads every file when it opens the folder, so a resumed run may use a
 different number of ranks. The rank that finds all samples covered merges the
 files into ``predictions.jsonl`` under a file lock: no rank waits for another,
-so nothing can hang at the end.
+so nothing can hang at the end. Of the ranks that find the folder merged, one
+scores it (:func:`scoring_turn`), so an API judge is paid once.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ PREDICTIONS = "predictions.jsonl"
 RANK_PATTERN = "predictions.rank*.jsonl"
 IDENTITY = "run.json"
 LOCK = ".lock"
+SCORING_LOCK = ".scoring.lock"
 
 
 def rank_file(rank: int) -> str:
@@ -47,6 +49,33 @@ def folder_lock(folder: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextmanager
+def scoring_turn(folder: Path, result: Path, since: float) -> Iterator[bool]:
+    """Whether this rank should score the merged ``folder`` (held until the block ends).
+
+    No, when another rank is scoring it now (a lock nobody waits for), or when ``result`` was written after
+    the merge and after ``since`` (this process's start): another rank of this run scored it already.
+    """
+    with (folder / SCORING_LOCK).open("a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield not _written_after(result, [folder / PREDICTIONS], since)
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _written_after(path: Path, inputs: list[Path], since: float) -> bool:
+    try:
+        written = path.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    return written >= since and all(not source.exists() or written >= source.stat().st_mtime for source in inputs)
 
 
 def index_key(index: object) -> str:

@@ -9,23 +9,39 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from tests.judge.server import FakeOpenAIServer, Reply
 from tests.test_runner import write_tsv
 
 REPO = Path(__file__).resolve().parents[1]
 FIELDS = ("index", "instruction", "prompt", "prediction", "error")
 
 
-def launch(tmp_path: Path, output: Path, data: Path, *, ranks: int, extra: tuple[str, ...] = ()) -> None:
-    args = ["run", "--model", "tiny-random", "--benchmarks", "DocVQA_VAL", "--data-file", str(data), "--output",
+#: run_eval.py with a judge cache of each rank's own, as on nodes without a shared home: a judge request sent
+#: by two ranks is then paid twice, and shows in the fake server's count.
+OWN_CACHE = """import os, runpy, sys
+os.environ["EVALKIT_CACHE"] += "-rank" + os.environ.get("RANK", "alone")
+sys.argv[0] = {entry!r}
+runpy.run_path({entry!r}, run_name="__main__")
+"""
+
+
+def launch(tmp_path: Path, output: Path, data: Path, *, ranks: int, extra: tuple[str, ...] = (),
+           benchmark: str = "DocVQA_VAL", own_cache: bool = False) -> None:
+    args = ["run", "--model", "tiny-random", "--benchmarks", benchmark, "--data-file", str(data), "--output",
             str(output), "--max-new-tokens", "6", "--batch-size", "2", "--no-progress", *extra]
     env = {**os.environ, "EVALKIT_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    entry = REPO / "run_eval.py"
+    if own_cache:
+        entry = tmp_path / "own_cache_entry.py"
+        entry.write_text(OWN_CACHE.format(entry=str(REPO / "run_eval.py")))
     if ranks == 1:
-        command = [sys.executable, str(REPO / "run_eval.py"), *args]
+        command = [sys.executable, str(entry), *args]
     else:
         command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(ranks), "--master-port",
-                   "0", str(REPO / "run_eval.py"), *args]
+                   "0", str(entry), *args]
     result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
 
@@ -72,3 +88,31 @@ def test_the_files_of_a_killed_rank_are_picked_up(single):
     launch(base, base / "killed", data, ranks=1)
     assert records(base / "killed") == expected
     assert not list(folder.glob("predictions.rank*.jsonl"))
+
+
+def mmvet_data(path: Path, rows: int) -> Path:
+    frame = pd.read_csv(write_tsv(path, rows=rows), sep="\t")
+    frame["answer"] = [f"item {i}" for i in range(rows)]
+    frame["category"] = "ocr"
+    frame.to_csv(path, sep="\t", index=False)
+    return path
+
+
+@pytest.mark.parametrize("resume", [False, True], ids=["fresh", "resumed-complete"])
+def test_a_judged_suite_is_scored_by_one_rank_only(tmp_path, resume):
+    """Two ranks that both find the folder merged must not both pay the judge: N requests, not 2N.
+
+    ``resumed-complete`` is the case where both always do (a finished folder run again by 2 ranks); each rank
+    has its own judge cache, so a second scoring would send every request again.
+    """
+    rows = 6
+    data = mmvet_data(tmp_path / "mmvet.tsv", rows)
+    with FakeOpenAIServer(default=Reply("0.5")) as server:
+        judge = ("--judge", "openai:gpt-4-0613", "--judge-base-url", server.url)
+        if resume:
+            launch(tmp_path, tmp_path / "run", data, ranks=1, extra=judge, benchmark="MMVet", own_cache=True)
+            assert server.count == rows
+        launch(tmp_path, tmp_path / "run", data, ranks=2, extra=judge, benchmark="MMVet", own_cache=True)
+        assert server.count == rows * (2 if resume else 1)
+    scores = json.loads((tmp_path / "run" / "MMVet" / "scores.json").read_text())
+    assert scores["n"] == rows and scores["score"] == 50.0

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
 
 from evalkit.errors import DataError, RunDirectoryError
-from evalkit.store import PredictionStore
+from evalkit.store import PREDICTIONS, PredictionStore, scoring_turn
 
 IDENTITY = {"model": "tiny-random", "protocol": "paper", "prompt_version": "X/v1/paper/short_answer"}
 
@@ -96,3 +98,22 @@ def test_a_resume_with_another_number_of_ranks_sees_every_earlier_file(tmp_path)
     PredictionStore.open(tmp_path, rank=2).append([record(5)])
     alone = PredictionStore.open(tmp_path)
     assert alone.is_done(0) and alone.is_done(5) and not alone.is_done(1)
+
+
+def test_the_scoring_turn_goes_to_one_rank(tmp_path):
+    folder = tmp_path / "suite"
+    folder.mkdir()
+    (folder / PREDICTIONS).write_text("{}\n")
+    result = folder / "scores.json"
+    since = time.time() - 60
+    with scoring_turn(folder, result, since) as first:
+        with scoring_turn(folder, result, since) as second:  # another rank, while the first scores
+            assert (first, second) == (True, False)
+        result.write_text("{}")
+    with scoring_turn(folder, result, since) as third:  # a rank arriving after the first one scored
+        assert third is False
+    with scoring_turn(folder, result, time.time() + 60) as later_run:  # scores from an earlier run are redone
+        assert later_run is True
+    os.utime(folder / PREDICTIONS, (time.time() + 5, time.time() + 5))  # merged again after those scores
+    with scoring_turn(folder, result, since) as after_merge:
+        assert after_merge is True
