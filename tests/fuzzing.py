@@ -98,12 +98,14 @@ def report_counts(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def fuzz_settings(examples: int) -> settings:
-    """Hypothesis settings: a fixed sequence of cases unless ``EVALKIT_FUZZ_EXPLORE=1`` asks for fresh ones.
+    """Hypothesis settings: a fixed sequence of cases (the same counts on every machine, no example database)
+    unless ``EVALKIT_FUZZ_EXPLORE=1`` asks for fresh ones, with the database that replays a failure.
 
     No per-example deadline (a timing on a shared machine flakes); :func:`time_limit` catches hangs instead.
     """
-    return settings(max_examples=examples, deadline=None, print_blob=True,
-                    derandomize=not os.environ.get("EVALKIT_FUZZ_EXPLORE"),
+    explore = bool(os.environ.get("EVALKIT_FUZZ_EXPLORE"))
+    return settings(max_examples=examples, deadline=None, print_blob=True, derandomize=not explore,
+                    database=settings.default.database if explore else None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.large_base_example])
 

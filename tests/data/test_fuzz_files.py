@@ -311,14 +311,7 @@ def test_fuzz_parquet(target: Target, data: st.DataObject) -> None:
     raw = buffer.getvalue()
     if mutation in ("truncate", "flip_bytes"):
         raw = mutate_bytes(data, raw, mutation)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "fuzz data.parquet"
-        path.write_bytes(raw)
-        note(f"mutation={mutation} dropped={dropped} schema={table.schema}")
-        COUNTS[f"parquet:mutation {mutation}"] += 1
-        outcome = check_outcome(path, target, "parquet")
-        if dropped is not None and dropped in columns.required_columns():
-            assert isinstance(outcome, str) and f"missing column '{dropped}'" in outcome, outcome
+    check_binary_file(raw, "parquet", target, mutation, dropped, f"schema={table.schema}")
 
 
 # --------------------------------------------------------------------------- xlsx
@@ -348,16 +341,23 @@ def test_fuzz_xlsx(data: st.DataObject) -> None:
         raw = mutate_bytes(data, raw, mutation)
     if mutation == "not_a_workbook":
         raw = zip_bytes({"hello.txt": b"a zip, but not a workbook"})
+    outcome = check_binary_file(raw, "xlsx", target, mutation, dropped, "")
+    if mutation == "not_a_workbook":
+        assert isinstance(outcome, str)
+
+
+def check_binary_file(raw: bytes, family: str, target: Target, mutation: str, dropped: str | None,
+                      detail: str) -> list[Sample] | str:
+    """Write ``raw`` as ``fuzz data.<family>``, load it, and check a dropped required column is named."""
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "fuzz data.xlsx"
+        path = Path(folder) / f"fuzz data.{family}"
         path.write_bytes(raw)
-        note(f"mutation={mutation} dropped={dropped}")
-        COUNTS[f"xlsx:mutation {mutation}"] += 1
-        outcome = check_outcome(path, target, "xlsx")
-        if dropped is not None and dropped in columns.required_columns():
-            assert isinstance(outcome, str) and f"missing column '{dropped}'" in outcome, outcome
-        if mutation == "not_a_workbook":
-            assert isinstance(outcome, str)
+        note(f"mutation={mutation} dropped={dropped} {detail}")
+        COUNTS[f"{family}:mutation {mutation}"] += 1
+        outcome = check_outcome(path, target, family)
+    if dropped is not None and dropped in columns_of(target).required_columns():
+        assert isinstance(outcome, str) and f"missing column '{dropped}'" in outcome, outcome
+    return outcome
 
 
 
@@ -368,4 +368,3 @@ def test_counts_are_sane():
     if not all(COUNTS[f"{family}:cases"] for family in ("tsv", "jsonl", "parquet", "xlsx")):
         pytest.skip("run with all the fuzz tests to check the counts")
     assert COUNTS["tsv:data_error"] and COUNTS["tsv:image_sample_error"] and COUNTS["tsv:image_ok"]
-
