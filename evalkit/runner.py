@@ -183,7 +183,6 @@ class Runner:
         self.model: ModelAdapter | None = None
         self.judge: Judge | None = None
         self.manifest: Manifest | None = None
-        self.started = time.time()
 
     def run(self) -> list[BenchmarkOutcome]:
         specs = [self.catalog.get(name) for name in self.config.benchmarks]
@@ -274,7 +273,7 @@ class Runner:
         """Alone, always this process's turn; under torchrun, one rank's of those that find the folder merged."""
         if not self.config.environment.rank.distributed:
             return nullcontext(True)
-        return scoring_turn(folder, folder / SCORES, self.started)
+        return scoring_turn(folder, folder / SCORES)
 
     def _score(self, plan: BenchmarkPlan, store: PredictionStore) -> ScoredBenchmark:
         predictions = [Prediction.from_record(record) for record in records_of(plan, store)]

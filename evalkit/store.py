@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ RANK_PATTERN = "predictions.rank*.jsonl"
 IDENTITY = "run.json"
 LOCK = ".lock"
 SCORING_LOCK = ".scoring.lock"
+_IMPORTED = time.time()
 
 
 def rank_file(rank: int) -> str:
@@ -51,13 +53,27 @@ def folder_lock(folder: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def process_started() -> float:
+    """When this process was created, as a wall-clock time (Linux ``/proc``; else when evalkit was imported).
+
+    Ranks of one torchrun launch are created together, however long each then takes to import and load.
+    """
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        alive = float(Path("/proc/uptime").read_text().split()[0]) - int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return _IMPORTED
+    return time.time() - alive
+
+
 @contextmanager
-def scoring_turn(folder: Path, result: Path, since: float) -> Iterator[bool]:
+def scoring_turn(folder: Path, result: Path, since: float | None = None) -> Iterator[bool]:
     """Whether this rank should score the merged ``folder`` (held until the block ends).
 
     No, when another rank is scoring it now (a lock nobody waits for), or when ``result`` was written after
-    the merge and after ``since`` (this process's start): another rank of this run scored it already.
+    the merge and after ``since`` (default: this process's creation): another rank of this launch scored it.
     """
+    since = process_started() if since is None else since
     with (folder / SCORING_LOCK).open("a") as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

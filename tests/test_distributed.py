@@ -20,9 +20,12 @@ FIELDS = ("index", "instruction", "prompt", "prediction", "error")
 
 
 #: run_eval.py with a judge cache of each rank's own, as on nodes without a shared home: a judge request sent
-#: by two ranks is then paid twice, and shows in the fake server's count.
-OWN_CACHE = """import os, runpy, sys
+#: by two ranks is then paid twice, and shows in the fake server's count. Rank 1 starts 4 s late (a slow node):
+#: rank 0 may then have finished the whole suite before rank 1 has even imported evalkit.
+OWN_CACHE = """import os, runpy, sys, time
 os.environ["EVALKIT_CACHE"] += "-rank" + os.environ.get("RANK", "alone")
+if os.environ.get("RANK") == "1":
+    time.sleep(4)
 sys.argv[0] = {entry!r}
 runpy.run_path({entry!r}, run_name="__main__")
 """

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -117,3 +119,10 @@ def test_the_scoring_turn_goes_to_one_rank(tmp_path):
     os.utime(folder / PREDICTIONS, (time.time() + 5, time.time() + 5))  # merged again after those scores
     with scoring_turn(folder, result, since) as after_merge:
         assert after_merge is True
+
+
+def test_process_started_is_when_the_process_was_created_not_when_evalkit_was_imported():
+    code = ("import time; time.sleep(1.5); from evalkit.store import process_started; "
+            "print(time.time() - process_started())")
+    age = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert 1.5 <= age < 60
