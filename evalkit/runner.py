@@ -253,20 +253,20 @@ class Runner:
         todo = [s for s in self._my_samples(plan) if not store.is_done(s.index, retry_errors=retry)]
         if todo:
             infer_benchmark(plan, store, self._ensure_model(), self.config, todo, self._description(plan))
-        done, reused = len(todo), len(plan.samples) - len(todo)
+
+        def outcome_of(errors: int, scored: ScoredBenchmark | None, finished_here: bool) -> BenchmarkOutcome:
+            return BenchmarkOutcome(plan.name, len(plan.samples), len(plan.samples) - len(todo), len(todo), errors,
+                                    time.perf_counter() - clock, store.folder, scored, finished_here)
+
         if not store.merge_if_complete([sample.index for sample in plan.samples]):
-            return BenchmarkOutcome(plan.name, len(plan.samples), reused, done, 0, time.perf_counter() - clock,
-                                    store.folder, None, finished_here=False)
+            return outcome_of(0, None, finished_here=False)
         errors = sum(1 for record in records_of(plan, store) if record.get("error"))
         with self._scoring_turn(store.folder) as mine:
             scored = self._score(plan, store) if self.score and mine else None
-        if not mine:
-            return BenchmarkOutcome(plan.name, len(plan.samples), reused, done, errors, time.perf_counter() - clock,
-                                    store.folder, None, finished_here=False)
-        outcome = BenchmarkOutcome(plan.name, len(plan.samples), reused, done, errors,
-                                   time.perf_counter() - clock, store.folder, scored)
-        assert self.manifest is not None
-        self.manifest.record_benchmark(plan.name, manifest_entry(plan, outcome, started))
+        outcome = outcome_of(errors, scored, finished_here=mine)
+        if mine:  # the rank that scores records the suite in the manifest
+            assert self.manifest is not None
+            self.manifest.record_benchmark(plan.name, manifest_entry(plan, outcome, started))
         return outcome
 
     def _scoring_turn(self, folder: Path) -> AbstractContextManager[bool]:

@@ -81,17 +81,18 @@ def scoring_turn(folder: Path, result: Path, since: float | None = None) -> Iter
             yield False
             return
         try:
-            yield not _written_after(result, [folder / PREDICTIONS], since)
+            yield not _written_after(result, folder / PREDICTIONS, since)
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _written_after(path: Path, inputs: list[Path], since: float) -> bool:
+def _written_after(path: Path, source: Path, since: float) -> bool:
+    """Whether ``path`` exists and was written after ``since`` and after ``source`` (if any) last changed."""
     try:
         written = path.stat().st_mtime
     except FileNotFoundError:
         return False
-    return written >= since and all(not source.exists() or written >= source.stat().st_mtime for source in inputs)
+    return written >= since and (not source.exists() or written >= source.stat().st_mtime)
 
 
 def index_key(index: object) -> str:
