@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from evalkit.cli import main
+from tests.support.processes import pythonpath
 from tests.test_runner import png_base64, write_tsv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def run_cli(args: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "EVALKIT_CACHE": str(cwd / "cache"), "LMUData": str(cwd / "LMUData"),
-           "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+           "HF_HUB_OFFLINE": "1", "PYTHONPATH": pythonpath()}
     return subprocess.run([sys.executable, str(REPO / "run_eval.py"), *args], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout, env=env, check=False)
 

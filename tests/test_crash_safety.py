@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from evalkit.models.tiny import ensure_tiny_random
+from tests.support.processes import pythonpath
 from tests.test_runner import write_tsv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -256,7 +257,7 @@ def check_finished(ref: Reference, output: Path, context: str) -> None:
 def ref(tmp_path_factory: pytest.TempPathFactory) -> Reference:
     base = tmp_path_factory.mktemp("crash")
     data = write_tsv(base / "docvqa.tsv", rows=ROWS)
-    env = {**os.environ, "EVALKIT_CACHE": str(base / "cache"), "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "EVALKIT_CACHE": str(base / "cache"), "PYTHONPATH": pythonpath(), "OMP_NUM_THREADS": "1"}
     warm = Reference(base, data, env, {}, b"", b"", 0.0, 0.0, 0.0)
     ensure_tiny_random(base / "cache")  # built once, before the timed run, as every trial will find it
     output = base / "reference"
@@ -363,7 +364,7 @@ def test_ranks_scoring_at_once_do_not_collide(tmp_path):
         "while time.time() < start: time.sleep(0.001)\n"
         "while time.time() < start + 1.0: write_outcome(Path(sys.argv[1]), {'score': 0.0}, suite)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": pythonpath()}
     at = str(time.time() + 2.0)
     procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path), at], env=env, stderr=subprocess.PIPE,
                               text=True) for _ in range(2)]

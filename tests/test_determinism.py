@@ -23,6 +23,7 @@ import pytest
 import evalkit
 from evalkit.catalog import load_catalog
 from evalkit.commands import write_demo_sets
+from tests.support.processes import pythonpath
 
 REPO = Path(__file__).resolve().parents[1]
 #: A multiple-choice suite (letter extraction, accuracy) and a grounding suite (float box arithmetic).
@@ -37,7 +38,7 @@ def run_in(folder: Path, hash_seed: str) -> tuple[subprocess.CompletedProcess[st
     folder.mkdir()
     write_demo_sets(folder / "LMUData")
     env = {**os.environ, "EVALKIT_CACHE": str(folder / "cache"), "LMUData": str(folder / "LMUData"),
-           "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO), "PYTHONHASHSEED": hash_seed}
+           "HF_HUB_OFFLINE": "1", "PYTHONPATH": pythonpath(), "PYTHONHASHSEED": hash_seed}
     output = folder / "run"
     result = subprocess.run([sys.executable, str(REPO / "run_eval.py"), *ARGS, "--output", str(output)], cwd=folder,
                             capture_output=True, text=True, timeout=400, env=env, check=False)

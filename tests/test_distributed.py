@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.judge.server import FakeOpenAIServer, Reply
+from tests.support.processes import pythonpath
 from tests.test_runner import write_tsv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,7 +36,7 @@ def launch(tmp_path: Path, output: Path, data: Path, *, ranks: int, extra: tuple
            benchmark: str = "DocVQA_VAL", own_cache: bool = False) -> None:
     args = ["run", "--model", "tiny-random", "--benchmarks", benchmark, "--data-file", str(data), "--output",
             str(output), "--max-new-tokens", "6", "--batch-size", "2", "--no-progress", *extra]
-    env = {**os.environ, "EVALKIT_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "EVALKIT_CACHE": str(tmp_path / "cache"), "PYTHONPATH": pythonpath(), "OMP_NUM_THREADS": "1"}
     entry = REPO / "run_eval.py"
     if own_cache:
         entry = tmp_path / "own_cache_entry.py"

@@ -1,0 +1,1 @@
+"""Test-environment helpers that are not part of evalkit."""
