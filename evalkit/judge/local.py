@@ -36,6 +36,7 @@ from evalkit.models.hf_support import (
     seeded,
 )
 from evalkit.models.registry import parse_hf_target
+from evalkit.models.transformers_compat import dtype_keyword
 from evalkit.spec import GenerationParams
 
 
@@ -196,7 +197,8 @@ class _CausalBackend:
         try:
             with quiet_progress() if local else nullcontext():
                 tokenizer = AutoTokenizer.from_pretrained(model_id, **common)
-                model: Any = AutoModelForCausalLM.from_pretrained(model_id, dtype=dtype, **common, **extra)
+                model: Any = AutoModelForCausalLM.from_pretrained(model_id, **dtype_keyword(dtype), **common,
+                                                                  **extra)
             if device_map is None:
                 model = model.to(torch_device)
         except Exception as exc:  # any loading failure names the spec

@@ -43,6 +43,7 @@ from evalkit.models.hf_support import (
     tile_limits,
     tokenizer_of,
 )
+from evalkit.models.transformers_compat import compat_facts, dtype_keyword, quiet_logging
 
 MAX_BATCH_SIZE = 64
 
@@ -143,7 +144,9 @@ class HFAdapter:
             "device": self.device,
             "chat_template_source": template_source,
             "chat_template_sha256": hashlib.sha256(template.encode()).hexdigest() if template else None,
+            "image_processor_class": type(getattr(self.processor, "image_processor", None)).__name__,
             "transformers": transformers.__version__,
+            "transformers_compat": compat_facts(),
         }
 
     def prompt(self, request: Request) -> str:
@@ -278,8 +281,8 @@ def _load_pretrained(
 
     common: dict[str, Any] = {"revision": revision, "trust_remote_code": trust_remote_code}
     local = Path(model_id).expanduser().is_dir()  # nothing to download: hide the loading bars
-    with quiet_progress() if local else nullcontext():
+    with quiet_logging(), quiet_progress() if local else nullcontext():
         processor = AutoProcessor.from_pretrained(model_id, **common)
         extra: dict[str, Any] = {"device_map": device_map} if device_map else {}
-        model = AutoModelForImageTextToText.from_pretrained(model_id, dtype=dtype, **common, **extra)
+        model = AutoModelForImageTextToText.from_pretrained(model_id, **dtype_keyword(dtype), **common, **extra)
     return processor, model

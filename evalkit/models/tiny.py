@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from transformers import LlavaProcessor
 
 #: Bump when the model, tokenizer or template changes, so old cached folders are not reused.
-TINY_RANDOM_VERSION = 1
+TINY_RANDOM_VERSION = 2
 TINY_RANDOM_NAME = f"tiny-random-v{TINY_RANDOM_VERSION}"
 DEFAULT_CACHE_DIR = Path("~/.cache/evalkit")
 
@@ -131,6 +131,7 @@ def _build_tokenizer() -> Any:
         extra_special_tokens={"image_token": "<image>"},
         padding_side="left",
         model_max_length=2048,
+        model_input_names=["input_ids", "attention_mask"],  # as LLaVA's; 4.x would add token_type_ids
     )
 
 
@@ -208,11 +209,33 @@ def _build_model(tokenizer: Any) -> Any:
         projector_hidden_act="gelu",
     )
     model = LlavaForConditionalGeneration(config).eval()
+    _initialise(model)
     _restrict_output_alphabet(model, tokenizer)
     model.generation_config.bos_token_id = tokenizer.bos_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     return model
+
+
+def _initialise(model: Any) -> None:
+    """Draw every weight from one generator seeded with ``SEED``, in the order the parameters are registered.
+
+    transformers' own initialisation differs between releases; this one does not, so ``tiny-random`` is the
+    same model under every supported transformers (the registration order, vision tower, projector, embeddings,
+    decoder layers, norm, output head, is the same in 4.x and 5.x, though 5.x nests the modules differently).
+    Matrices get N(0, 0.02), vectors of norms 1, biases 0.
+    """
+    import torch
+
+    generator = torch.Generator().manual_seed(SEED)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name.endswith("bias"):
+                parameter.zero_()
+            elif parameter.ndim == 1:
+                parameter.fill_(1.0)
+            else:
+                parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.02)
 
 
 def _restrict_output_alphabet(model: Any, tokenizer: Any) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from packaging.version import Version
 from PIL import Image
 
 from evalkit.errors import ModelSpecError
@@ -34,8 +35,13 @@ from evalkit.models.base import ImagePart, Message, Request, TextPart
 from evalkit.models.hf import HFAdapter
 from evalkit.models.internvl_prompt import PAPER_SYSTEM_LINE
 from evalkit.models.registry import ModelOptions, load_model
+from evalkit.models.transformers_compat import transformers_version
 from evalkit.spec import GenerationParams
 from evalkit.tiling import choose_grid
+
+pytestmark = pytest.mark.skipif(
+    transformers_version() < Version("4.52"),
+    reason=f"transformers-native InternVL arrived in 4.52 (this environment: {transformers_version()})")
 
 TILE, PATCH, TOKENS_PER_TILE, MAX_PATCHES = 32, 8, 4, 6
 HAS_TORCHVISION = importlib.util.find_spec("torchvision") is not None

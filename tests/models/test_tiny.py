@@ -155,9 +155,9 @@ def test_build_leaves_global_rng_alone(tmp_path: Path) -> None:
 
 def test_ensure_builds_once_into_versioned_folder(tmp_path: Path) -> None:
     folder = ensure_tiny_random(tmp_path)
-    assert folder == tmp_path / "tiny-random-v1"
+    assert folder == tmp_path / TINY_RANDOM_NAME == tmp_path / "tiny-random-v2"
     assert (folder / "config.json").is_file()
-    assert [path.name for path in tmp_path.iterdir()] == ["tiny-random-v1"]  # no staging folder left
+    assert [path.name for path in tmp_path.iterdir()] == [TINY_RANDOM_NAME]  # no staging folder left
     stamp = (folder / "model.safetensors").stat().st_mtime_ns
     assert ensure_tiny_random(tmp_path) == folder
     assert (folder / "model.safetensors").stat().st_mtime_ns == stamp
@@ -177,5 +177,5 @@ def test_ensure_cleans_up_after_a_failed_build(tmp_path: Path, monkeypatch: pyte
 
 
 def test_default_cache_dir() -> None:
-    assert default_tiny_random_dir() == Path("~/.cache/evalkit/tiny-random-v1").expanduser()
-    assert default_tiny_random_dir(Path("/x")) == Path("/x/tiny-random-v1")
+    assert default_tiny_random_dir() == (Path("~/.cache/evalkit") / TINY_RANDOM_NAME).expanduser()
+    assert default_tiny_random_dir(Path("/x")) == Path("/x") / TINY_RANDOM_NAME
