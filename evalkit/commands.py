@@ -48,6 +48,9 @@ def summary_table(outcomes: list[BenchmarkOutcome]) -> str:
 
 
 def run(config: RunConfig) -> int:
+    from evalkit.models.registry import ModelOptions, check_model
+
+    check_model(config.model.spec, ModelOptions(trust_remote_code=config.model.trust_remote_code))
     outcomes = Runner(config).run()
     print(summary_table(outcomes))
     if not all(outcome.finished_here for outcome in outcomes):

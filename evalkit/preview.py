@@ -17,7 +17,7 @@ from evalkit.data.load import load_samples
 from evalkit.data.sample import Sample
 from evalkit.errors import DataError, EvalkitError
 from evalkit.inference import start_conversation
-from evalkit.models.registry import ModelOptions, load_model
+from evalkit.models.registry import ModelOptions, check_model, load_model
 from evalkit.prompts import render_instruction
 from evalkit.tiling import dynamic_tiles
 
@@ -35,6 +35,9 @@ def write_preview(*, benchmark: str, index: str, output: Path, protocol: str = "
     """Write ``instruction.txt``, images and tiles (and ``prompt.txt`` with a model); return the paths."""
     spec = load_catalog().get(benchmark)
     env = Environment.current()
+    options = ModelOptions(trust_remote_code=trust_remote_code, cache_dir=env.cache_dir)
+    if model_spec is not None:
+        check_model(model_spec, options)
     loaded = load_samples(spec, source=source, data_file=data_file, data_root=env.data_root,
                           hub_cache_dir=env.hub_cache_dir, offline=env.offline)
     sample = find_sample(loaded.samples, index, f"{spec.name} ({loaded.info.location})")
@@ -49,7 +52,6 @@ def write_preview(*, benchmark: str, index: str, output: Path, protocol: str = "
         for t, tile in enumerate(dynamic_tiles(image, max_tiles=instruction.tiles_per_image)):
             written.append(_save(tile, output / f"image{k + 1}_tile{t + 1:02d}.png"))
     if model_spec is not None:
-        options = ModelOptions(trust_remote_code=trust_remote_code, cache_dir=env.cache_dir)
         model = load_model(model_spec, options)
         rendered = model.render(conversation.request(0, spec.protocol(protocol).generation))
         written.append(_write_text(output / "prompt.txt", rendered.prompt))

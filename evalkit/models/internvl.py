@@ -28,12 +28,15 @@ compact one, the image block written ``<image>`` (what ``chat`` itself prints);
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from packaging.specifiers import SpecifierSet
 
 from evalkit.errors import ModelSpecError
 from evalkit.models.base import Capabilities, Generation, ImagePart, RenderedRequest, Request, Usage
@@ -41,6 +44,7 @@ from evalkit.models.hf_support import (
     batches,
     generate_kwargs,
     one_line,
+    quiet_progress,
     resolve_device,
     resolve_dtype,
     resolved_revision,
@@ -58,8 +62,25 @@ from evalkit.models.internvl_prompt import (
     render_internvl_prompt,
     template_system_line,
 )
+from evalkit.models.transformers_compat import (
+    CodeRequirements,
+    check_requirements,
+    compat_facts,
+    dtype_keyword,
+    quiet_logging,
+)
 
 MAX_BATCH_SIZE = 16
+#: What InternVL-Chat checkpoint code needs (V1.5's, InternVL @83c72bc as the checkpoint ships it): from
+#: transformers 4.52 its configuration fails (``KeyError: 'architectures'``), under 5.x its InternLM2 has no
+#: ``generate`` and an old key/value cache; ``timm`` builds the vision tower, ``einops`` and ``sentencepiece``
+#: its model and tokenizer. The ``internvl`` extra installs exactly this.
+CHECKPOINT_CODE = CodeRequirements(
+    what="InternVL-Chat checkpoint code",
+    transformers=SpecifierSet(">=4.37.2,<4.52"),
+    modules=("timm", "einops", "sentencepiece"),
+    extra="internvl",
+)
 
 
 @dataclass(frozen=True)
@@ -118,13 +139,11 @@ class InternVLAdapter:
         Refuses without ``trust_remote_code``; any loading failure is a :class:`ModelSpecError`.
         """
         spec = name or f"internvl:{model_id}" + (f"@{revision}" if revision else "")
-        if not trust_remote_code:
-            raise ModelSpecError(remote_code_refusal(spec))
-        _check_target(model_id, spec)
+        check_environment(spec, model_id, trust_remote_code=trust_remote_code)
         torch_device, device_map = resolve_device(device)
         torch_dtype = resolve_dtype(dtype, torch_device, spec)
         try:
-            with _quiet_transformers():
+            with quiet_logging(), quiet_progress(), contextlib.redirect_stdout(sys.stderr):  # its prints
                 model, tokenizer = _load_pretrained(model_id, revision, torch_dtype, device_map)
             if device_map is None:
                 model = model.to(torch_device)
@@ -176,6 +195,7 @@ class InternVLAdapter:
             "img_context_token_id": self.img_context_token_id,
             "tokens_per_tile": self.tokens_per_tile,
             "transformers": transformers.__version__,
+            "transformers_compat": compat_facts(),
         }
 
     def prompt(self, request: Request) -> str:
@@ -305,6 +325,15 @@ class InternVLAdapter:
         return Generation(text=cut_reply(str(text)), prompt=item.prompt, usage=usage)
 
 
+def check_environment(spec: str, model_id: str, *, trust_remote_code: bool) -> None:
+    """Refuse before any work: without ``--trust-remote-code``, a target that is no folder, or an environment
+    the checkpoint's code cannot run in."""
+    if not trust_remote_code:
+        raise ModelSpecError(remote_code_refusal(spec))
+    _check_target(model_id, spec)
+    check_requirements(CHECKPOINT_CODE, spec)
+
+
 def remote_code_refusal(spec: str) -> str:
     """The one-line refusal for an ``internvl:`` spec without ``--trust-remote-code``."""
     return (f"model spec '{spec}': the internvl: backend is not available without --trust-remote-code "
@@ -359,25 +388,9 @@ def _load_pretrained(model_id: str, revision: str | None, dtype: Any, device_map
 
     extra: dict[str, Any] = {"device_map": device_map} if device_map else {}
     tokenizer = AutoTokenizer.from_pretrained(model_id, revision=revision, trust_remote_code=True, use_fast=False)
-    model = AutoModel.from_pretrained(model_id, revision=revision, trust_remote_code=True, dtype=dtype,
-                                      low_cpu_mem_usage=True, **extra)
+    model = AutoModel.from_pretrained(model_id, revision=revision, trust_remote_code=True, low_cpu_mem_usage=True,
+                                      **dtype_keyword(dtype), **extra)
     return model, tokenizer
-
-
-@contextmanager
-def _quiet_transformers() -> Iterator[None]:
-    """Silence transformers' logging and progress bars while loading (the facts go to ``describe``)."""
-    from transformers.utils import logging as hf_logging
-
-    from evalkit.models.hf_support import quiet_progress
-
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()
-    try:
-        with quiet_progress():
-            yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
 
 
 def _image_parts(request: Request) -> list[ImagePart]:

@@ -81,6 +81,18 @@ def load_model(spec: str, options: ModelOptions) -> ModelAdapter:
     raise ModelSpecError(f"unknown model spec '{spec}' (known: {KNOWN_SPECS})")
 
 
+def check_model(spec: str, options: ModelOptions) -> None:
+    """What can be known about ``spec`` without loading anything or writing anything: a known backend, and for
+    checkpoint code, the permission and an environment that can run it. Raises :class:`ModelSpecError`."""
+    backend, sep, target = spec.partition(":")
+    if spec != TINY_RANDOM and (not sep or backend not in ("hf", "internvl", *EXTRA_BACKENDS)):
+        raise ModelSpecError(f"unknown model spec '{spec}' (known: {KNOWN_SPECS})")
+    if backend == "internvl":
+        from evalkit.models.internvl import check_environment
+
+        check_environment(spec, parse_hf_target(target)[0], trust_remote_code=options.trust_remote_code)
+
+
 def parse_hf_target(target: str) -> tuple[str, str | None]:
     """Split ``<id or folder>[@revision]``; an existing folder, or an ``@`` inside a path, is no revision."""
     if Path(target).expanduser().is_dir():
@@ -93,10 +105,8 @@ def parse_hf_target(target: str) -> tuple[str, str | None]:
 
 def _load_internvl(spec: str, target: str, options: ModelOptions) -> ModelAdapter:
     """``internvl:<id or folder>[@revision]``: only with ``trust_remote_code``, as the checkpoint's code runs."""
-    from evalkit.models.internvl import InternVLAdapter, remote_code_refusal
+    from evalkit.models.internvl import InternVLAdapter
 
-    if not options.trust_remote_code:
-        raise ModelSpecError(remote_code_refusal(spec))
     model_id, revision = parse_hf_target(target)
     return InternVLAdapter.load(
         model_id,
@@ -104,7 +114,7 @@ def _load_internvl(spec: str, target: str, options: ModelOptions) -> ModelAdapte
         revision=revision,
         device=options.device,
         dtype=options.dtype,
-        trust_remote_code=True,
+        trust_remote_code=options.trust_remote_code,
     )
 
 
