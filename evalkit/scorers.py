@@ -50,6 +50,21 @@ METRICS: dict[str, str] = {
     "not_scored": "evalkit.metrics.hidden:not_scored_suite",
 }
 
+#: Metadata columns a metric cannot be computed without, with what it does with each (every other metadata
+#: column is optional: VLMEvalKit groups by the ones a file has). An error message names the metric and reason.
+METRIC_COLUMNS: dict[str, dict[str, str]] = {
+    "hallusion": {"l2-category": "groups fAcc and qAcc by it (Hallusion_rating)"},
+    "mme": {"category": "scores each subtask on its own", "image_path": "pairs an image's two questions for acc+"},
+    "mme_vlmevalkit": {"category": "scores each subtask on its own",
+                       "image_path": "pairs an image's two questions for acc+"},
+    "ocrbench": {"category": "counts hits per category (HMER is matched without spaces)"},
+    "mathvista": {"question_type": "normalises multiple-choice and free-form answers differently",
+                  "answer_type": "normalises integer, float and list answers differently"},
+    "mathvista_vlmevalkit": {"question_type": "checks multiple-choice and free-form answers differently",
+                             "answer_type": "checks integer, float and text answers differently"},
+    "refcoco": {"width": "scales 0-1000 boxes by the image width", "height": "scales 0-1000 boxes by the image height"},
+}
+
 JudgeNeed = Literal["required", "fallback", "none"]
 JUDGE_NEEDS: dict[str, JudgeNeed] = {
     "mmvet_judge": "required", "mathvista": "required", "mathvista_vlmevalkit": "required",
