@@ -21,6 +21,7 @@ EXTRACTORS: dict[str, str] = {
     "can_infer_head": "evalkit.extract.choice:can_infer_head",
     "yes_no_internvl": "evalkit.extract.yes_no:yes_no_internvl",
     "yes_no_vlmevalkit": "evalkit.extract.yes_no:yes_no_vlmevalkit",
+    "yes_no_vlmevalkit_2404": "evalkit.extract.yes_no:yes_no_vlmevalkit_2404",
     "mmmu": "evalkit.extract.mmmu:mmmu",
     "mathvista": "evalkit.extract.mathvista:mathvista",
     "box_internvl": "evalkit.extract.box:box_internvl",
