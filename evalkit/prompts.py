@@ -3,8 +3,8 @@
 A card names a layout and its options per protocol; this module renders a
 :class:`~evalkit.data.sample.Sample` into the suite's formatted user text (the
 ``instruction``), before any model's chat template or image placeholder. The
-strings are the ones BENCHMARKS.md gives (§4, §6.2); layouts never look at a
-suite's name.
+strings are the reference code's (each layout names its file and commit; docs/protocols.md
+gives every suite's prompt under both protocols); layouts never look at a suite's name.
 """
 
 from __future__ import annotations

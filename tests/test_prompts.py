@@ -1,4 +1,4 @@
-"""Prompts: golden strings from BENCHMARKS.md, and a snapshot per suite and protocol.
+"""Prompts: golden strings from the reference code (docs/protocols.md), and a snapshot per suite and protocol.
 
 Set EVALKIT_UPDATE_SNAPSHOTS=1 to rewrite the snapshots after a deliberate prompt
 change (and bump the card's version).
