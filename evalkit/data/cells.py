@@ -29,10 +29,10 @@ reference code follows; ``docs/protocols.md`` ("How data files are read") says w
     pandas' parser in the last digit for mantissas longer than 17 digits.
 
 ``literal``
-    The cell as written: empty, whitespace-only and ``nan`` cells are missing, everything else is
-    text. The paper protocol uses it where InternVL's scripts read JSON (Qwen-VL jsonl files, the
-    Hugging Face datasets), so that the VLMEvalKit TSV stands in for the file the reference read:
-    the string ``None`` there is an option called "None".
+    The cell as written: only an empty cell (pandas' way of writing a missing value) is missing;
+    ``None``, ``nan`` and a single space are text. The paper protocol uses it where InternVL's
+    scripts read JSON (Qwen-VL jsonl files, the Hugging Face datasets), so that the VLMEvalKit TSV
+    stands in for the file the reference read: the string ``None`` there is an option called "None".
 
 Typed files (``--data-file`` jsonl and parquet, hub datasets) carry their own types: a null is
 missing and a string is text, under both rules.

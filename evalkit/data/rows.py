@@ -170,17 +170,15 @@ def cell_missing(value: Any, reading: CellReading) -> bool:
     value = native(value)
     if reading.pandas:
         return is_pandas_na(value) if isinstance(value, str) else native_missing(value)
-    return is_blank(value)
+    return value in ("", b"") or native_missing(value)
 
 
 def typed_text(value: Any, column: str, reading: CellReading) -> str:
     """A present cell of a typed column (option, answer) as the reference formats it."""
     value = native(value)
-    if not reading.pandas:
-        return cell_text(value)
     if isinstance(value, str):
-        return render(value, reading.kind(column))
-    return native_text(value)
+        return render(value, reading.kind(column)) if reading.pandas else value
+    return native_text(value) if reading.pandas else cell_text(value)
 
 
 def parse_answers(value: Any, answer_format: str, column: str = "answer",
