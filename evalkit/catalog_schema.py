@@ -11,8 +11,9 @@ from typing import Any
 
 from evalkit.errors import CatalogError
 from evalkit.prompts import LAYOUT_OPTIONS
-from evalkit.scorers import EXTRACTORS, METRICS
+from evalkit.scorers import EXTRACTORS, METRIC_COLUMNS, METRICS
 from evalkit.spec import (
+    CELL_RULES,
     PROTOCOLS,
     BenchmarkSpec,
     ColumnMap,
@@ -55,6 +56,7 @@ PROTOCOL_FIELDS: dict[str, tuple[Any, bool]] = {
     "min_new_tokens": (INT, False), "do_sample": (BOOL, False), "num_beams": (INT, False),
     "temperature": (FLOAT, False), "top_p": (FLOAT, False), "top_k": (INT, False),
     "extractor": (STR, True), "metric": (STR, True), "variant": (STR, True), "scoring_options": (TABLE, False),
+    "cells": (STR, False),
 }
 
 
@@ -103,7 +105,25 @@ class _Card:
         return value
 
 
-def _columns(card: _Card, table: Mapping[str, Any], path: str) -> ColumnMap:
+def metric_needs(protocols: Mapping[str, ProtocolSpec]) -> dict[str, str]:
+    """Metadata column → why a metric of the card needs it (both protocols: a score also scores the other)."""
+    needs: dict[str, str] = {}
+    for protocol in protocols.values():
+        for column, reason in METRIC_COLUMNS.get(protocol.metric, {}).items():
+            needs.setdefault(column, f"metric '{protocol.metric}' {reason}")
+    return needs
+
+
+def _needed(card: _Card, fields: Mapping[str, Any], needs: Mapping[str, str], path: str) -> tuple[tuple[str, str], ...]:
+    """The needed columns as the source names them; a metric's column the source does not map is a card error."""
+    carried = set(fields.get("metadata", ())) | set(fields.get("image_paths", ()))
+    for column, why in needs.items():
+        if column not in carried:
+            raise card.fail(f"{path}.metadata", f"lacks '{column}' ({why})")
+    return tuple(needs.items())
+
+
+def _columns(card: _Card, table: Mapping[str, Any], path: str, needs: Mapping[str, str]) -> ColumnMap:
     card.check(table, COLUMN_FIELDS, path)
     fields = dict(table)
     if fields.pop("no_answer", False):
@@ -115,14 +135,15 @@ def _columns(card: _Card, table: Mapping[str, Any], path: str) -> ColumnMap:
     for key in ("images", "image_paths", "turns", "metadata", "optional"):
         if key in fields:
             fields[key] = tuple(fields[key])
-    return ColumnMap(**fields)
+    return ColumnMap(**fields, needed=_needed(card, fields, needs, path))
 
 
-def _source(card: _Card, kind: str, table: Mapping[str, Any], base_columns: Mapping[str, Any]) -> Source:
+def _source(card: _Card, kind: str, table: Mapping[str, Any], base_columns: Mapping[str, Any],
+            needs: Mapping[str, str]) -> Source:
     path = f"sources.{kind}"
     card.check(table, SOURCE_FIELDS[kind], path)
     merged_columns = {**base_columns, **table.get("columns", {})}
-    columns = _columns(card, merged_columns, f"{path}.columns")
+    columns = _columns(card, merged_columns, f"{path}.columns", needs)
     if kind == "tsv":
         return TsvSource(url=table["url"], md5=table.get("md5"), filename=table.get("filename", f"{card.stem}.tsv"),
                          columns=columns, older_md5=tuple(table.get("older_md5", ())))
@@ -147,6 +168,7 @@ def _protocol(card: _Card, name: str, table: Mapping[str, Any]) -> ProtocolSpec:
     card.one_of(table["extractor"], frozenset(EXTRACTORS), f"{path}.extractor")
     card.one_of(table["metric"], frozenset(METRICS), f"{path}.metric")
     policy = card.one_of(table.get("image_policy", "all"), ("all", "first"), f"{path}.image_policy")
+    cells = card.one_of(table.get("cells", "literal"), CELL_RULES, f"{path}.cells")
     for key in ("max_tiles", "max_new_tokens"):
         if table[key] < 1:
             raise card.fail(f"{path}.{key}", "must be at least 1")
@@ -159,7 +181,7 @@ def _protocol(card: _Card, name: str, table: Mapping[str, Any]) -> ProtocolSpec:
                         max_tiles=table["max_tiles"], image_policy=policy,  # type: ignore[arg-type]
                         tile_budget=table.get("tile_budget", 0), generation=generation,
                         extractor=table["extractor"], metric=table["metric"], variant=table["variant"],
-                        scoring_options=dict(table.get("scoring_options", {})))
+                        scoring_options=dict(table.get("scoring_options", {})), cells=cells)  # type: ignore[arg-type]
 
 
 def _protocols(card: _Card, table: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, ProtocolSpec]:
@@ -230,14 +252,16 @@ def build_spec(stem: str, table: Mapping[str, Any], defaults: Mapping[str, Any],
     for kind in sources_table:
         card.one_of(kind, tuple(SOURCE_FIELDS), f"sources.{kind}")
     base_columns = table.get("columns", {})
-    sources = {kind: _source(card, kind, sources_table[kind], base_columns) for kind in sources_table}
+    protocols = _protocols(card, table["protocols"], defaults)
+    needs = metric_needs(protocols)
+    sources = {kind: _source(card, kind, sources_table[kind], base_columns, needs) for kind in sources_table}
     card.one_of(table["default_source"], tuple(sources), "default_source")
     return BenchmarkSpec(
         name=table["name"], title=table["title"], task=table["task"], version=table["version"],
         citation=table["citation"], aliases=tuple(table.get("aliases", ())), language=table.get("language", "en"),
         demo=dict(demo), answers_hidden=table.get("answers_hidden", False),
         default_source=table["default_source"], sources=sources,
-        protocols=_protocols(card, table["protocols"], defaults), notes=table.get("notes", ""),
+        protocols=protocols, notes=table.get("notes", ""),
         submission=card.one_of(table["submission"], SUBMISSION_FORMATS, "submission") if "submission" in table
         else None,
         report=_report(card, table.get("report", {})), card_path=card_path)

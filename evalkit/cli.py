@@ -1,4 +1,4 @@
-"""The command line: ``evalkit`` / ``python run_eval.py`` (CONTRACT.md, "Command line").
+"""The command line: ``evalkit`` / ``python run_eval.py`` (README.md, "Usage").
 
 Flags are parsed into one :class:`~evalkit.config.RunConfig` and handed to the
 pipeline. Bad usage or bad input ends with one line on stderr naming the
@@ -39,7 +39,7 @@ def positive_int(text: str) -> int:
 
 
 def judge_spec(text: str) -> str:
-    """``exact_matching``, ``openai:<model>`` or ``hf:<id or folder>`` (CONTRACT.md, "Judge specs")."""
+    """``exact_matching``, ``openai:<model>`` or ``hf:<id or folder>`` (README.md, "Scoring, protocols and judges")."""
     if text == "exact_matching" or (text.partition(":")[0] in ("openai", "hf") and text.partition(":")[2]):
         return text
     raise argparse.ArgumentTypeError(f"unknown judge '{text}' (known: exact_matching, openai:<model>, hf:<id>)")

@@ -49,7 +49,7 @@ class Conversation:
         return Request(sample_id=str(self.sample.index), messages=messages, params=params)
 
     def record(self) -> dict[str, Any]:
-        """The ``predictions.jsonl`` object (CONTRACT.md): lists for multi-turn suites."""
+        """The ``predictions.jsonl`` object (README.md, "What a run writes"): lists for multi-turn suites."""
         multi = self.instruction.is_multi_turn
         return {
             "index": self.sample.index,

@@ -1,4 +1,4 @@
-"""``manifest.json``: everything needed to reproduce a run (CONTRACT.md, "Files a run writes")."""
+"""``manifest.json``: everything needed to reproduce a run (README.md, "What a run writes")."""
 
 from __future__ import annotations
 

@@ -60,13 +60,15 @@ def _raw_replies(path: Path) -> dict[str, str]:
     return dict(zip(frame["index"].str.strip(), frame[PREDICTION_COLUMN], strict=True))
 
 
-def read_vlmevalkit_predictions(path: Path, spec: BenchmarkSpec) -> tuple[list[Sample], list[Prediction]]:
-    """Samples and predictions from one VLMEvalKit prediction file, with the card's column names."""
+def read_vlmevalkit_predictions(path: Path, spec: BenchmarkSpec,
+                                protocol: str = "paper") -> tuple[list[Sample], list[Prediction]]:
+    """Samples and predictions from one VLMEvalKit prediction file, with the card's column names, its
+    cells read as ``protocol``'s reference reads them."""
     replies = _raw_replies(path)
     columns = data_file_columns(spec)
     without_images = dataclasses.replace(columns, images=(), image_paths=(),
                                          optional=(*columns.optional, *columns.images, *columns.image_paths))
-    samples = read_data_file(path, without_images, suite=spec.name).samples
+    samples = read_data_file(path, without_images, suite=spec.name, cells=spec.protocol(protocol).cells).samples
     predictions = [Prediction(sample.index, replies.get(str(sample.index), "")) for sample in samples]
     return samples, predictions
 

@@ -39,7 +39,7 @@ def write_preview(*, benchmark: str, index: str, output: Path, protocol: str = "
     if model_spec is not None:
         check_model(model_spec, options)
     loaded = load_samples(spec, source=source, data_file=data_file, data_root=env.data_root,
-                          hub_cache_dir=env.hub_cache_dir, offline=env.offline)
+                          hub_cache_dir=env.hub_cache_dir, offline=env.offline, protocol=protocol)
     sample = find_sample(loaded.samples, index, f"{spec.name} ({loaded.info.location})")
     instruction = render_instruction(sample, spec.protocol(protocol), spec.language, max_tiles)
     conversation = start_conversation(sample, instruction)

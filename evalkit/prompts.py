@@ -3,8 +3,8 @@
 A card names a layout and its options per protocol; this module renders a
 :class:`~evalkit.data.sample.Sample` into the suite's formatted user text (the
 ``instruction``), before any model's chat template or image placeholder. The
-strings are the ones BENCHMARKS.md gives (§4, §6.2); layouts never look at a
-suite's name.
+strings are the reference code's (each layout names its file and commit; docs/protocols.md
+gives every suite's prompt under both protocols); layouts never look at a suite's name.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ DIRECT_ANSWER_CN = "请直接回答问题。"
 GROUNDING = "Please provide the bounding box coordinate of the region this sentence describes:"
 
 _CJK = re.compile("[\u4e00-\u9fff]")
+_WRAPPED_REFERRING = re.compile(re.escape(GROUNDING) + " <ref>(.*)</ref>", re.DOTALL)
 
 
 def contains_cjk(text: str) -> bool:
@@ -95,9 +96,22 @@ def _verbatim(sample: Sample, options: Mapping[str, Any], language: str) -> str:
     return f"{sample.question}{options.get('suffix', '')}"
 
 
+def referring_expression(question: str) -> str:
+    """The sentence of a grounding question.
+
+    VLMEvalKit's RefCOCO TSV (``mjuicem/RefCOCO-VLMEvalKit``, open-compass/VLMEvalKit#1305) holds the
+    whole instruction, ``Please provide … describes: <ref>{sentence}</ref>``: its dataset class has no
+    ``build_prompt`` and models send the cell as it is. The paper's jsonl files hold the sentence alone.
+    """
+    match = _WRAPPED_REFERRING.fullmatch(question)
+    return match.group(1) if match else question
+
+
 def _grounding(sample: Sample, options: Mapping[str, Any], language: str) -> str:
-    """InternVL's RefCOCO prompt; the answer is expected as ``<box>[[x1, y1, x2, y2]]</box>`` on a 0–1000 grid."""
-    return f"{GROUNDING} <ref>{sample.question}</ref>"
+    """InternVL ``eval/refcoco/evaluate_grounding.py`` @83c72bc: ``{GROUNDING} <ref>{sentence}</ref>``, never
+    wrapped twice (:func:`referring_expression`); the answer is expected as ``<box>[[x1, y1, x2, y2]]</box>``
+    on a 0–1000 grid."""
+    return f"{GROUNDING} <ref>{referring_expression(sample.question)}</ref>"
 
 
 Layout = Callable[[Sample, Mapping[str, Any], str], str]

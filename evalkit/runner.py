@@ -78,7 +78,7 @@ def plan_benchmark(spec: BenchmarkSpec, config: RunConfig) -> BenchmarkPlan:
     env = config.environment
     loaded = load_samples(spec, source=config.source, data_file=data_file, data_root=env.data_root,
                           hub_cache_dir=env.hub_cache_dir, offline=env.offline,
-                          verify_checksum=config.verify_checksums)
+                          verify_checksum=config.verify_checksums, protocol=config.protocol)
     samples = loaded.samples[: config.limit] if config.limit is not None else loaded.samples
     identity = {
         "model": config.model.spec,

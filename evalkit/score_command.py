@@ -57,7 +57,7 @@ def _samples_and_predictions(spec: BenchmarkSpec, request: ScoreRequest,
     if not path.exists():
         raise DataError(f"no such prediction file: {path}")
     if is_vlmevalkit_file(path):
-        samples, predictions = read_vlmevalkit_predictions(path, spec)
+        samples, predictions = read_vlmevalkit_predictions(path, spec, request.protocol)
         return samples, predictions, None
     if path.suffix.lower() != ".jsonl":
         raise DataError(f"{path}: unknown prediction file type (known: .jsonl, .xlsx, .tsv, .csv)")
@@ -65,7 +65,8 @@ def _samples_and_predictions(spec: BenchmarkSpec, request: ScoreRequest,
     recorded_file, run_protocol = _run_facts(path, spec.name)
     data_file = request.data_file or (recorded_file if request.source is None else None)
     loaded = load_samples(spec, source=request.source, data_file=data_file, data_root=environment.data_root,
-                          hub_cache_dir=environment.hub_cache_dir, offline=environment.offline)
+                          hub_cache_dir=environment.hub_cache_dir, offline=environment.offline,
+                          protocol=request.protocol)
     return loaded.samples, predictions, run_protocol
 
 

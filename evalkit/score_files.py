@@ -1,4 +1,4 @@
-"""Writing a suite's ``scores.json`` and ``details.jsonl`` (CONTRACT.md, "Files a run writes")."""
+"""Writing a suite's ``scores.json`` and ``details.jsonl`` (README.md, "What a run writes")."""
 
 from __future__ import annotations
 

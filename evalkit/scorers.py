@@ -21,6 +21,7 @@ EXTRACTORS: dict[str, str] = {
     "can_infer_head": "evalkit.extract.choice:can_infer_head",
     "yes_no_internvl": "evalkit.extract.yes_no:yes_no_internvl",
     "yes_no_vlmevalkit": "evalkit.extract.yes_no:yes_no_vlmevalkit",
+    "yes_no_vlmevalkit_2404": "evalkit.extract.yes_no:yes_no_vlmevalkit_2404",
     "mmmu": "evalkit.extract.mmmu:mmmu",
     "mathvista": "evalkit.extract.mathvista:mathvista",
     "box_internvl": "evalkit.extract.box:box_internvl",
@@ -48,6 +49,21 @@ METRICS: dict[str, str] = {
     "refcoco": "evalkit.metrics.grounding:refcoco_suite",
     "refcoco_vlmevalkit": "evalkit.metrics.grounding:refcoco_vlmevalkit_suite",
     "not_scored": "evalkit.metrics.hidden:not_scored_suite",
+}
+
+#: Metadata columns a metric cannot be computed without, with what it does with each (every other metadata
+#: column is optional: VLMEvalKit groups by the ones a file has). An error message names the metric and reason.
+METRIC_COLUMNS: dict[str, dict[str, str]] = {
+    "hallusion": {"l2-category": "groups fAcc and qAcc by it (Hallusion_rating)"},
+    "mme": {"category": "scores each subtask on its own", "image_path": "pairs an image's two questions for acc+"},
+    "mme_vlmevalkit": {"category": "scores each subtask on its own",
+                       "image_path": "pairs an image's two questions for acc+"},
+    "ocrbench": {"category": "counts hits per category (HMER is matched without spaces)"},
+    "mathvista": {"question_type": "normalises multiple-choice and free-form answers differently",
+                  "answer_type": "normalises integer, float and list answers differently"},
+    "mathvista_vlmevalkit": {"question_type": "checks multiple-choice and free-form answers differently",
+                             "answer_type": "checks integer, float and text answers differently"},
+    "refcoco": {"width": "scales 0-1000 boxes by the image width", "height": "scales 0-1000 boxes by the image height"},
 }
 
 JudgeNeed = Literal["required", "fallback", "none"]

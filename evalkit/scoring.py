@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from evalkit.data.cells import MISSING_ANSWER_TEXT, is_pandas_na
 from evalkit.data.sample import Sample
 from evalkit.errors import DataError
 from evalkit.judge.base import Judge, JudgeError
@@ -101,8 +102,32 @@ def score_items(spec: BenchmarkSpec, protocol: str, items: Sequence[ScoringItem]
     """Score paired items under ``protocol``: the card's extractor, then its metric; also the extracted items."""
     chosen = spec.protocol(protocol)
     context = score_context(spec, protocol, judge, seed)
-    extracted = extract_all(items, chosen.extractor, context)
-    return metric_named(chosen.metric)(extracted, context), extracted
+    extracted = extract_all(replies_as_read(items, chosen.cells), chosen.extractor, context)
+    suite = metric_named(chosen.metric)(extracted, context)
+    return _with_raw_replies(suite, items), [dataclasses.replace(e, prediction=item.prediction)
+                                             for e, item in zip(extracted, items, strict=True)]
+
+
+def replies_as_read(items: Sequence[ScoringItem], cells: str) -> list[ScoringItem]:
+    """The replies as the protocol's reference reads them back before scoring.
+
+    Under the ``pandas`` cell rule the reference stores replies in a spreadsheet and reads it back with
+    pandas (VLMEvalKit's ``inference.py`` dumps an xlsx that ``evaluate`` loads; InternVL's MMBench script
+    writes the xlsx VLMEvalKit scores), then formats each reply with ``str``: a reply that is exactly one
+    of pandas' NA strings (``None``, ``N/A``, the empty reply…) is scored as ``nan``. Multi-turn replies
+    are kept. ``details.jsonl`` still shows the raw reply.
+    """
+    if cells != "pandas":
+        return list(items)
+    return [dataclasses.replace(item, prediction=MISSING_ANSWER_TEXT)
+            if isinstance(item.prediction, str) and is_pandas_na(item.prediction) else item for item in items]
+
+
+def _with_raw_replies(suite: SuiteScore, items: Sequence[ScoringItem]) -> SuiteScore:
+    raw = {index_key(item.sample.index): item.prediction for item in items if isinstance(item.prediction, str)}
+    samples = [dataclasses.replace(sample, prediction=raw.get(index_key(sample.index), sample.prediction))
+               if isinstance(sample.prediction, str) else sample for sample in suite.samples]
+    return dataclasses.replace(suite, samples=samples)
 
 
 def other_protocol(protocol: str) -> str:

@@ -16,6 +16,9 @@ PROTOCOLS = ("paper", "vlmevalkit")
 Protocol = Literal["paper", "vlmevalkit"]
 AnswerFormat = Literal["text", "list"]
 ImagePolicy = Literal["all", "first"]
+#: How a protocol's reference reads the cells of a data file (:mod:`evalkit.data.cells`).
+CellRule = Literal["pandas", "literal"]
+CELL_RULES: tuple[CellRule, ...] = ("pandas", "literal")
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,11 @@ class ColumnMap:
     column per letter (``option_letters``, a blank cell meaning no such option)
     or from one list-valued column (``options_list``). ``answer_format`` "list"
     means the cell is a Python/JSON list literal or a real list.
+
+    ``metadata`` columns are carried when present; a source may lack one unless
+    it is in ``needed``, the columns a metric of the card cannot be computed
+    without, each with the reason an error message gives
+    (``("l2-category", "metric 'hallusion' groups fAcc and qAcc by it")``).
     """
 
     index: str = "index"
@@ -44,9 +52,15 @@ class ColumnMap:
     turns: tuple[str, ...] = ()
     metadata: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
+    needed: tuple[tuple[str, str], ...] = ()
+
+    def needed_by(self, name: str) -> str | None:
+        """Why a metric needs column ``name``, or None if no metric does."""
+        return next((why for column, why in self.needed if column == name), None)
 
     def required_columns(self) -> tuple[str, ...]:
-        """Columns a source must have; option and ``optional`` columns may be absent."""
+        """Columns a source must have: index, question (or turns), answer, images, an options list and the
+        metadata a metric needs; option letters, other metadata and ``optional`` columns may be absent."""
         names = [self.index]
         if not self.turns:
             names.append(self.question)
@@ -57,8 +71,9 @@ class ColumnMap:
         names.extend(self.image_paths)
         if self.options_list is not None:
             names.append(self.options_list)
-        names.extend(self.metadata)
-        return tuple(name for name in names if name not in self.optional)
+        names = [name for name in names if name not in self.optional]
+        names.extend(column for column, _ in self.needed)
+        return tuple(dict.fromkeys(names))
 
 
 @dataclass(frozen=True)
@@ -142,7 +157,8 @@ class GenerationParams:
 
 @dataclass(frozen=True)
 class ProtocolSpec:
-    """What one protocol fixes for one suite: prompt, tiles, decoding, scoring names."""
+    """What one protocol fixes for one suite: prompt, tiles, decoding, scoring names, and how its
+    reference reads a data file's cells (``cells``: ``pandas`` or ``literal``)."""
 
     prompt: str
     prompt_options: Mapping[str, Any]
@@ -154,6 +170,7 @@ class ProtocolSpec:
     metric: str
     variant: str
     scoring_options: Mapping[str, Any] = field(default_factory=dict)
+    cells: CellRule = "literal"
 
     def tiles_for(self, n_images: int) -> int:
         """Max tiles per image with ``n_images`` images.

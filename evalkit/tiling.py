@@ -1,4 +1,4 @@
-"""InternVL 1.5 dynamic high resolution (BENCHMARKS.md §5).
+"""InternVL 1.5 dynamic high resolution (``internvl/train/dataset.py@83c72bc`` ``dynamic_preprocess``).
 
 The grid is the (cols, rows) with ``min_tiles <= cols*rows <= max_tiles`` whose
 aspect ratio is closest to the image's. Candidates are visited in ascending

@@ -290,11 +290,6 @@ def check_sample(sample: Sample) -> None:
     json.dumps(record, ensure_ascii=False, default=str).encode("utf-8")  # what a run directory must hold
 
 
-def is_blank_text(text: str) -> bool:
-    stripped = text.strip()
-    return not stripped or stripped.lower() == "nan"
-
-
 
 def tsv_bytes(header: list[str], rows: list[list[str]], delimiter: str) -> bytes:
     """Rows written as pandas ``to_csv(sep=…)`` writes them: minimal quoting, ``""`` for a quote, LF endings."""

@@ -1,4 +1,4 @@
-"""The catalog: every CONTRACT.md name, lookup rules, the settings of BENCHMARKS.md §3, card validation."""
+"""The catalog: every suite name, lookup rules, each protocol's tiles and tokens, card validation."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ MMMU_DEV_VAL MMBench_DEV_EN MMBench_TEST_EN MMBench_DEV_CN MMBench_TEST_CN CCBen
 HallusionBench MathVista_MINI ConvBench MMT-Bench_VAL MMT-Bench_ALL RefCOCO
 """.split()
 
-# (suite, paper max tiles, vlmevalkit max tiles, paper max_new_tokens): BENCHMARKS.md §3 and §4.
+# (suite, paper max tiles, vlmevalkit max tiles, paper max_new_tokens): docs/protocols.md.
 SETTINGS = [
     ("DocVQA_VAL", 18, 18, 100), ("ChartQA_TEST", 12, 12, 100), ("InfoVQA_VAL", 24, 24, 100),
     ("OCRBench", 24, 24, 1024), ("TextVQA_VAL", 24, 6, 10), ("MME", 12, 6, 20), ("MMMU_DEV_VAL", 6, 12, 100),

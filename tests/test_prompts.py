@@ -1,4 +1,4 @@
-"""Prompts: golden strings from BENCHMARKS.md, and a snapshot per suite and protocol.
+"""Prompts: golden strings from the reference code (docs/protocols.md), and a snapshot per suite and protocol.
 
 Set EVALKIT_UPDATE_SNAPSHOTS=1 to rewrite the snapshots after a deliberate prompt
 change (and bump the card's version).
@@ -123,7 +123,9 @@ FIXED = {
     "open": Sample(index="v1_12", question="What is the total price?"),
     "mathvista": Sample(index=17, question="Hint: Please answer the question requiring an integer answer.\n"
                                            "Question: How many bars are there?"),
-    "grounding": Sample(index=44, question="the green square at the top"),
+    # VLMEvalKit's RefCOCO TSV holds the whole instruction in its question column
+    "grounding": Sample(index=44, question="Please provide the bounding box coordinate of the region this "
+                                           "sentence describes: <ref>the green square at the top</ref>"),
     "conversation": Sample(index=3, question="", turns=("What is shown?", "Why is it there?", "Write a haiku.")),
 }
 

@@ -16,7 +16,7 @@ from evalkit.score_command import ScoreRequest, score_file
 ENVIRONMENT = Environment(data_root=Path("/nonexistent"), cache_dir=Path("/tmp/evalkit-test-cache"),
                           hub_cache_dir=None, offline=True)
 
-# ANLS by hand (BENCHMARKS.md §4.1): 'abcd  ' vs 'abc' = 1 - 1/6 (raw-length denominator) = 0.8333;
+# ANLS by hand (infographicsvqa_eval.py@83c72bc): 'abcd  ' vs 'abc' = 1 - 1/6 (raw-length denominator) = 0.8333;
 # 'paris' vs 'Paris' = 1; 'ninety' vs '12' = 1 - 6/6 = 0 → mean 0.6111.
 DOCVQA_ROWS = [
     {"index": 0, "question": "q0", "answer": "['abc']", "prediction": "abcd  "},

@@ -30,7 +30,8 @@ def test_a_prediction_for_an_unknown_index_is_an_error():
 
 
 def test_textvqa_protocols_disagree_on_a_trailing_period():
-    # BENCHMARKS.md §4.4 Check: '3.' matches GT '3' under InternVL's normalisation, not under VLMEvalKit's.
+    # textvqa_eval.py@83c72bc vs vqa_eval.py@e8e78f05: '3.' matches GT '3' under InternVL's normalisation,
+    # not under VLMEvalKit's.
     spec = load_catalog().get("TextVQA_VAL")
     sample = Sample(index=0, question="q", answers=("3",) * 10)
     items = pair_items([sample], [Prediction(0, "3.")], "x")

@@ -1,4 +1,4 @@
-"""InternVL 1.5 dynamic high resolution: BENCHMARKS.md §5's table, worked from the definition."""
+"""InternVL 1.5 dynamic high resolution: worked from ``dynamic_preprocess`` (internvl/train/dataset.py@83c72bc)."""
 
 from __future__ import annotations
 

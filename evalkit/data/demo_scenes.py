@@ -23,6 +23,7 @@ from evalkit.data.demo_common import (
     seeded,
 )
 from evalkit.data.demo_reading import documents
+from evalkit.prompts import GROUNDING
 
 YES_NO = " Please answer yes or no."
 GROUNDING_SPLITS = (
@@ -209,7 +210,7 @@ def grounding_rows(*, language: str = "en") -> list[Row]:
             {
                 "index": i,
                 "image": art.encode(art.shapes_scene(size, shapes)),
-                "question": pick(language, expression),
+                "question": f"{GROUNDING} <ref>{pick(language, expression)}</ref>",  # as in VLMEvalKit's TSV
                 "answer": str(list(target.box)),
                 "width": size[0],
                 "height": size[1],

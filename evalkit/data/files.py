@@ -8,7 +8,13 @@
   one row group of images.
 * ``.jsonl``: one JSON object per line; images are base64 text (or lists of it),
   re-read from their line on load; ``image_paths`` columns hold file paths.
-* ``.xlsx``: read whole with pandas (openpyxl); images as base64 text.
+* ``.xlsx``: read whole with pandas (openpyxl); images as base64 text. Under the
+  ``pandas`` cell rule with pandas' defaults, exactly as VLMEvalKit loads its
+  prediction files (missing cells, typed columns); under ``literal`` as text.
+
+The cell rule (:mod:`evalkit.data.cells`) applies to TSV, CSV and xlsx files, the
+formats the references read with pandas. jsonl and parquet carry their own types:
+a null is missing and a string is text whatever the protocol.
 
 Paths in a data file are relative to its folder and may not leave it: a path
 that resolves outside gives that sample an image whose load raises SampleError.
@@ -28,8 +34,18 @@ from typing import Any
 
 from PIL import Image
 
+from evalkit.data.cells import LITERAL, PANDAS_NA_STRINGS, CellReading, CellRule
 from evalkit.data.download import file_md5
-from evalkit.data.rows import build_sample, check_columns, image_items, item_ref, path_refs, text_columns
+from evalkit.data.rows import (
+    build_sample,
+    check_columns,
+    image_items,
+    item_ref,
+    missing_column,
+    path_refs,
+    text_columns,
+    typed_columns,
+)
 from evalkit.data.sample import ImageRef, Sample
 from evalkit.data.tsv import TsvData, read_tsv
 from evalkit.errors import DataError, SampleError
@@ -172,7 +188,7 @@ def read_jsonl(path: Path, columns: ColumnMap, *, suite: str) -> TsvData:
             check_columns(obj, columns, location=str(path), suite=suite)
         missing = [name for name in required if name not in obj]
         if missing:
-            raise DataError(f"{where}: missing column '{missing[0]}' (needed by {suite})")
+            raise missing_column(where, missing[0], columns, suite)
         values = {name: obj[name] for name in _kept(columns) if name in obj}
         cells = {name: obj[name] for name in columns.images if name in obj}
         images = _row_images(reader, (offset, length), cells, values, columns, where)
@@ -243,12 +259,19 @@ def _parquet_cells(path: Path, parquet: Any, image_columns: list[str], rows: int
         raise DataError(f"cannot read {path}: {one_line(exc)}") from exc
 
 
-def read_xlsx(path: Path, columns: ColumnMap, *, suite: str) -> TsvData:
-    """Read a spreadsheet with pandas; cells are kept as text, images as in-memory base64."""
+def read_xlsx(path: Path, columns: ColumnMap, *, suite: str, cells: CellRule = "literal") -> TsvData:
+    """Read a spreadsheet with pandas, images as in-memory base64.
+
+    Under ``pandas`` with pandas' defaults (VLMEvalKit's ``load``): missing cells are NaN and each
+    column has pandas' type. Under ``literal`` every cell is kept as its text.
+    """
     import pandas as pd
 
+    pandas_rule = cells == "pandas"
+    reading = CellReading("pandas") if pandas_rule else LITERAL
     try:
-        frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+        written = pd.read_excel(path, dtype=str, keep_default_na=False)
+        frame = _pandas_frame(path, columns, written) if pandas_rule else written
     except Exception as exc:  # a damaged workbook: zipfile, XML and openpyxl raise many types
         raise DataError(f"cannot read {path}: {type(exc).__name__}: {one_line(exc)}") from exc
     check_columns(frame.columns, columns, location=str(path), suite=suite)
@@ -261,12 +284,29 @@ def read_xlsx(path: Path, columns: ColumnMap, *, suite: str) -> TsvData:
             images.extend(item_ref(item, f"{where}, column '{column}'", path.parent) for item in items)
         for column in columns.image_paths:
             images.extend(path_refs(row.get(column), path.parent, f"{where}, column '{column}'"))
-        samples.append(build_sample(row, columns, tuple(images), where))
+        samples.append(build_sample(row, columns, tuple(images), where, reading))
     return TsvData(samples, file_md5(path))
 
 
-def read_data_file(path: Path, columns: ColumnMap, *, suite: str) -> TsvData:
-    """Read a user-supplied data file, chosen by extension; DataError for any other extension."""
+def _pandas_frame(path: Path, columns: ColumnMap, written: Any) -> Any:
+    """The sheet as pandas' defaults read it, for the typed columns and the hint; the question as written,
+    and an answer cell pandas reads as missing keeps its text (``None``…) so it can become ``nan``."""
+    import pandas as pd
+
+    na_values = {name: sorted(PANDAS_NA_STRINGS) for name in (*typed_columns(columns), columns.hint) if name}
+    frame = pd.read_excel(path, keep_default_na=False, na_values=na_values)
+    answer = columns.answer
+    if answer is not None and answer in frame.columns:
+        missing = frame[answer].isna() & (written[answer] != "")
+        frame[answer] = frame[answer].astype(object).where(~missing, written[answer])
+    return frame
+
+
+def read_data_file(path: Path, columns: ColumnMap, *, suite: str, cells: CellRule = "literal") -> TsvData:
+    """Read a user-supplied data file, chosen by extension; DataError for any other extension.
+
+    ``cells`` is the protocol's cell rule; it applies to .tsv, .csv and .xlsx (see the module docstring).
+    """
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_EXTENSIONS:
         raise DataError(
@@ -275,12 +315,12 @@ def read_data_file(path: Path, columns: ColumnMap, *, suite: str) -> TsvData:
     if not path.is_file():
         raise DataError(f"cannot read {path}: no such file")
     if suffix in (".tsv", ".csv"):
-        return read_tsv(path, columns, suite=suite, delimiter="\t" if suffix == ".tsv" else ",")
+        return read_tsv(path, columns, suite=suite, delimiter="\t" if suffix == ".tsv" else ",", cells=cells)
     try:
         if suffix == ".parquet":
             return read_parquet(path, columns, suite=suite)
         if suffix == ".jsonl":
             return read_jsonl(path, columns, suite=suite)
-        return read_xlsx(path, columns, suite=suite)
+        return read_xlsx(path, columns, suite=suite, cells=cells)
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc

@@ -4,7 +4,8 @@
 ``None`` means the card's ``default_source``. A ``data_file`` overrides every
 source and is read with the card's ``file`` columns, else its ``tsv`` columns.
 TSVs live under ``data_root`` (the caller's ``$LMUData``, default ``~/LMUData``)
-and are md5-checked against the card.
+and are md5-checked against the card. ``protocol`` decides how the cells of a
+TSV, CSV or xlsx are read (its card's ``cells`` rule, :mod:`evalkit.data.cells`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from evalkit.data.hub import load_hub
 from evalkit.data.sample import Sample
 from evalkit.data.tsv import read_tsv
 from evalkit.errors import DataError
-from evalkit.spec import BenchmarkSpec, ColumnMap, FileSource, HubSource, Source, TsvSource
+from evalkit.spec import BenchmarkSpec, CellRule, ColumnMap, FileSource, HubSource, Source, TsvSource
 
 
 @dataclass(frozen=True)
@@ -56,17 +57,18 @@ def _pick(spec: BenchmarkSpec, source: str | None) -> Source:
 
 
 def _load_tsv(
-    spec: BenchmarkSpec, source: TsvSource, data_root: Path, offline: bool, verify: bool
+    spec: BenchmarkSpec, source: TsvSource, data_root: Path, offline: bool, verify: bool, cells: CellRule
 ) -> LoadedData:
     path = fetch_tsv(source, data_root, offline=offline, verify=verify)
     expected = source.md5 if verify else None
-    data = read_tsv(path, source.columns, suite=spec.name, expected_md5=expected)
+    data = read_tsv(path, source.columns, suite=spec.name, expected_md5=expected, cells=cells)
     if expected is not None:
         remember_md5(path, data.md5)
     return LoadedData(data.samples, DataInfo("tsv", str(path), None, data.md5))
 
 
-def _load_remote_file(spec: BenchmarkSpec, source: FileSource, data_root: Path, offline: bool) -> LoadedData:
+def _load_remote_file(spec: BenchmarkSpec, source: FileSource, data_root: Path, offline: bool,
+                      cells: CellRule) -> LoadedData:
     if source.url is None:
         note = f" ({source.note})" if source.note else ""
         raise DataError(f"{spec.name} reads a user-supplied file: pass --data-file{note}")
@@ -74,7 +76,7 @@ def _load_remote_file(spec: BenchmarkSpec, source: FileSource, data_root: Path, 
     if not name:
         raise DataError(f"{spec.name}: cannot name a local file after URL {source.url}")
     path = fetch_url(source.url, data_root / name, None, offline=offline, verify=False)
-    data = read_data_file(path, source.columns, suite=spec.name)
+    data = read_data_file(path, source.columns, suite=spec.name, cells=cells)
     return LoadedData(data.samples, DataInfo("file", str(path), None, data.md5))
 
 
@@ -87,22 +89,26 @@ def load_samples(
     hub_cache_dir: Path | None = None,
     offline: bool = False,
     verify_checksum: bool = True,
+    protocol: str = "paper",
 ) -> LoadedData:
-    """Load every sample of ``spec`` from the chosen source, images left undecoded.
+    """Load every sample of ``spec`` from the chosen source, images left undecoded, cells read as
+    ``protocol``'s reference reads them.
 
     Raises :class:`~evalkit.errors.DataError` for an unknown source, a file that
     cannot be fetched or read, a checksum mismatch, or a missing column.
     """
+    chosen_protocol = spec.protocols.get(protocol)
+    cells: CellRule = chosen_protocol.cells if chosen_protocol is not None else "literal"
     if data_file is not None:
-        data = read_data_file(data_file, data_file_columns(spec), suite=spec.name)
+        data = read_data_file(data_file, data_file_columns(spec), suite=spec.name, cells=cells)
         return _unique(LoadedData(data.samples, DataInfo("file", str(data_file), None, data.md5)))
     chosen = _pick(spec, source)
     if isinstance(chosen, TsvSource):
-        return _unique(_load_tsv(spec, chosen, data_root, offline, verify_checksum))
+        return _unique(_load_tsv(spec, chosen, data_root, offline, verify_checksum, cells))
     if isinstance(chosen, HubSource):
         hub = load_hub(chosen, suite=spec.name, cache_dir=hub_cache_dir, offline=offline)
         return _unique(LoadedData(hub.samples, DataInfo("hub", hub.location, hub.revision, None)))
-    return _unique(_load_remote_file(spec, chosen, data_root, offline))
+    return _unique(_load_remote_file(spec, chosen, data_root, offline, cells))
 
 
 def _unique(data: LoadedData) -> LoadedData:

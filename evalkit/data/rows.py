@@ -2,14 +2,20 @@
 
 Shared by every source. Values arrive as text (a VLMEvalKit TSV cell, where
 pandas writes NaN as an empty cell) or as native values (a hub dataset, a
-parquet or jsonl file: ints, floats, real lists, ``None``). The rules:
+parquet or jsonl file: ints, floats, real lists, ``None``). Whether a cell is
+missing, and what text a typed column's cell has, is the file's
+:class:`~evalkit.data.cells.CellReading` (``pandas`` or ``literal``, see
+:mod:`evalkit.data.cells`). The rules:
 
 * ``index``: an int when the value is an integer (or an integer literal), else the string.
-* options: one column per letter, a blank cell (empty, ``nan``, ``None``) meaning
-  no such option; or one list-valued column whose items get letters A, B, C… in order.
-* answers: ``text`` → one answer (none when blank); ``list`` → a Python list
-  literal (``['a', 'b']``, as VLMEvalKit writes them), a JSON list, or a real list.
-* metadata: integer literals become ints, float literals floats, other text stays text.
+* question and turns: as written.
+* options: one column per letter, a missing cell meaning no such option; or one
+  list-valued column whose items get letters A, B, C… in order.
+* answers: ``text`` → one answer (none when empty); ``list`` → a Python list
+  literal (``['a', 'b']``, as VLMEvalKit writes them), a JSON list, or a real list,
+  whose items are taken as written.
+* metadata: under ``literal`` integer literals become ints, float literals
+  floats, other text stays text; under ``pandas`` the column's type decides.
 
 Image helpers live here too: :func:`image_items` splits an image value into its
 items and :func:`item_ref` turns one item into an :class:`ImageRef`.
@@ -29,6 +35,16 @@ from typing import Any
 
 from PIL import Image
 
+from evalkit.data.cells import (
+    LITERAL,
+    MISSING_ANSWER_TEXT,
+    CellReading,
+    is_pandas_na,
+    native_missing,
+    native_text,
+    render,
+    typed_value,
+)
 from evalkit.data.sample import Base64Image, BytesImage, FileImage, ImageRef, Sample, SampleIndex
 from evalkit.errors import DataError, SampleError
 from evalkit.spec import ColumnMap
@@ -142,29 +158,59 @@ def literal_list(text: str) -> list[Any] | None:
     return None
 
 
-def parse_answers(value: Any, answer_format: str) -> tuple[str, ...]:
-    """Ground truths from one answer cell, per the card's ``answer_format``."""
+def item_text(item: Any) -> str:
+    """One item of a list cell, as written (a list literal's ``'nan'`` is the text ``nan``)."""
+    if isinstance(item, str):
+        return item
+    return "" if item is None else cell_text(item)
+
+
+def cell_missing(value: Any, reading: CellReading) -> bool:
+    """Whether a cell is missing under ``reading`` (see :mod:`evalkit.data.cells`)."""
+    value = native(value)
+    if reading.pandas:
+        return is_pandas_na(value) if isinstance(value, str) else native_missing(value)
+    return value in ("", b"") or native_missing(value)
+
+
+def typed_text(value: Any, column: str, reading: CellReading) -> str:
+    """A present cell of a typed column (option, answer) as the reference formats it."""
+    value = native(value)
+    if isinstance(value, str):
+        return render(value, reading.kind(column)) if reading.pandas else value
+    return native_text(value) if reading.pandas else cell_text(value)
+
+
+def parse_answers(value: Any, answer_format: str, column: str = "answer",
+                  reading: CellReading = LITERAL) -> tuple[str, ...]:
+    """Ground truths from one answer cell, per the card's ``answer_format`` and the file's reading."""
     value = native(value)
     if isinstance(value, (list, tuple)):
-        return tuple(cell_text(item) for item in value)
-    if is_blank(value):
-        return ()
-    text = cell_text(value)
+        return tuple(item_text(item) for item in value)
+    if cell_missing(value, reading):
+        return (MISSING_ANSWER_TEXT,) if reading.pandas and _written(value) else ()
+    text = typed_text(value, column, reading)
     if answer_format == "list":
         items = literal_list(text)
         if items is not None:
-            return tuple(cell_text(item) for item in items)
+            return tuple(item_text(item) for item in items)
     return (text,)
 
 
-def parse_options(row: Mapping[str, Any], columns: ColumnMap, where: str) -> tuple[tuple[str, str], ...]:
-    """The present options as (letter, text): letter columns with a non-blank cell, or a list column."""
+def _written(value: Any) -> bool:
+    """A cell with text in it (``None``, ``N/A``…), as opposed to an empty cell or a null."""
+    return isinstance(value, str) and value != ""
+
+
+def parse_options(row: Mapping[str, Any], columns: ColumnMap, where: str,
+                  reading: CellReading = LITERAL) -> tuple[tuple[str, str], ...]:
+    """The present options as (letter, text): letter columns with a present cell, or a list column."""
     if columns.options_list is not None:
         return _list_options(row.get(columns.options_list), columns.options_list, where)
     return tuple(
-        (letter, cell_text(row[letter]))
+        (letter, typed_text(row[letter], letter, reading))
         for letter in columns.option_letters
-        if letter in row and not is_blank(row[letter])
+        if letter in row and not cell_missing(row[letter], reading)
     )
 
 
@@ -181,11 +227,18 @@ def _list_options(value: Any, column: str, where: str) -> tuple[tuple[str, str],
 
 
 def check_columns(available: Iterable[str], columns: ColumnMap, *, location: str, suite: str) -> None:
-    """Raise :class:`DataError` naming the first required column the source lacks."""
+    """Raise :class:`DataError` naming the first required column the source lacks (and, for a metadata
+    column, the metric that needs it)."""
     present = set(available)
     for name in columns.required_columns():
         if name not in present:
-            raise DataError(f"{location}: missing column '{name}' (needed by {suite})")
+            raise missing_column(location, name, columns, suite)
+
+
+def missing_column(location: str, name: str, columns: ColumnMap, suite: str) -> DataError:
+    """``<location>: missing column '<name>' (needed by <suite>[: <why a metric needs it>])``."""
+    why = columns.needed_by(name)
+    return DataError(f"{location}: missing column '{name}' (needed by {suite}{': ' + why if why else ''})")
 
 
 def text_columns(columns: ColumnMap) -> tuple[str, ...]:
@@ -210,28 +263,53 @@ def _metadata_names(columns: ColumnMap, row: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys([*columns.metadata, *extra]))
 
 
+def metadata_value(value: Any, column: str, reading: CellReading) -> Any:
+    """A metadata cell: None when missing; under ``pandas`` the column's type, else :func:`parse_scalar`."""
+    value = native(value)
+    if not reading.pandas:
+        return parse_scalar(value)
+    if cell_missing(value, reading):
+        return None
+    return typed_value(value, reading.kind(column)) if isinstance(value, str) else value
+
+
+def _hint(row: Mapping[str, Any], columns: ColumnMap, reading: CellReading) -> str | None:
+    """The hint as written, None when missing (pandas keeps a hint of whitespace)."""
+    if columns.hint is None or columns.hint not in row or cell_missing(row[columns.hint], reading):
+        return None
+    value = native(row[columns.hint])
+    return value if isinstance(value, str) else cell_text(value)
+
+
 def build_sample(
-    row: Mapping[str, Any], columns: ColumnMap, images: tuple[ImageRef, ...], where: str
+    row: Mapping[str, Any], columns: ColumnMap, images: tuple[ImageRef, ...], where: str,
+    reading: CellReading = LITERAL,
 ) -> Sample:
     """Assemble a Sample from one row's values and its already-built image references."""
-    hint = None
-    if columns.hint is not None and not is_blank(row.get(columns.hint)):
-        hint = cell_text(row[columns.hint])
     turns = tuple(cell_text(row[name]) for name in columns.turns if not is_blank(row.get(name)))
     answers: tuple[str, ...] = ()
     if columns.answer is not None:
-        answers = parse_answers(row.get(columns.answer), columns.answer_format)
+        answers = parse_answers(row.get(columns.answer), columns.answer_format, columns.answer, reading)
     question = row.get(columns.question)
     return Sample(
         index=parse_index(row.get(columns.index), where),
         question=question if isinstance(question, str) else cell_text(question),
         images=images,
-        options=parse_options(row, columns, where),
+        options=parse_options(row, columns, where, reading),
         answers=answers,
-        hint=hint,
+        hint=_hint(row, columns, reading),
         turns=turns,
-        metadata={name: parse_scalar(row[name]) for name in _metadata_names(columns, row) if name in row},
+        metadata={name: metadata_value(row[name], name, reading)
+                  for name in _metadata_names(columns, row) if name in row},
     )
+
+
+def typed_columns(columns: ColumnMap) -> tuple[str, ...]:
+    """The columns whose cells pandas types per column and the references format: options, answer, metadata."""
+    names = [*columns.option_letters, *([columns.answer] if columns.answer is not None else []),
+             *columns.metadata, *columns.optional]
+    skip = {columns.index, columns.question, columns.hint, *columns.turns, *columns.images, *columns.image_paths}
+    return tuple(name for name in dict.fromkeys(names) if name not in skip)
 
 
 def image_items(value: Any) -> list[Any]:

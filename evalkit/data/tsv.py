@@ -16,9 +16,12 @@ Format facts (VLMEvalKit writes these files with pandas
 
 The file is read once, in binary, line by line: its md5 is computed in that same
 pass, each record's byte offset and length are kept, and only text fields stay
-in memory. Each image is an :class:`TsvImage` that seeks to its record, re-parses
-it and decodes the cell when :meth:`TsvImage.load` is called, so memory stays
-flat however large the file is.
+in memory. Under the ``pandas`` cell rule the column types pandas would give the
+option, answer and metadata columns are then worked out from those text fields
+(one pass over the rows already in memory; :mod:`evalkit.data.cells`). Each
+image is an :class:`TsvImage` that seeks to its record, re-parses it and decodes
+the cell when :meth:`TsvImage.load` is called, so memory stays flat however
+large the file is.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from typing import IO
 
 from PIL import Image
 
+from evalkit.data.cells import LITERAL, CellReading, CellRule, pandas_reading
 from evalkit.data.rows import (
     ErrorImage,
     build_sample,
@@ -44,6 +48,7 @@ from evalkit.data.rows import (
     literal_list,
     path_refs,
     text_columns,
+    typed_columns,
 )
 from evalkit.data.sample import ImageRef, Sample, decode_base64_image
 from evalkit.errors import DataError, SampleError
@@ -262,7 +267,13 @@ def _cell_refs(file: TsvFile, row: _Row, cell: _ImageCell, position: int, column
     return [TsvImage(file, row.record, position, k, f"{origin}, image {k}") for k in range(cell.count)]
 
 
-def _build_samples(scan: _Scanner, file: TsvFile) -> list[Sample]:
+def file_reading(rows: list[dict[str, str]], columns: ColumnMap, cells: CellRule) -> CellReading:
+    """The file's :class:`CellReading`: under ``pandas`` the types of its typed columns, from every row."""
+    return pandas_reading(rows, typed_columns(columns)) if cells == "pandas" else LITERAL
+
+
+def _build_samples(scan: _Scanner, file: TsvFile, cells: CellRule) -> list[Sample]:
+    reading = file_reading([row.values for row in scan.rows], scan.columns, cells)
     columns = scan.image_columns
     owners: list[dict[str, int]] = [
         {
@@ -280,7 +291,7 @@ def _build_samples(scan: _Scanner, file: TsvFile) -> list[Sample]:
         where = f"{scan.path}: line {row.record.line}"
         for column in scan.columns.image_paths:
             images.extend(path_refs(row.values.get(column), scan.path.parent, f"{where}, column '{column}'"))
-        samples.append(build_sample(row.values, scan.columns, tuple(images), where))
+        samples.append(build_sample(row.values, scan.columns, tuple(images), where, reading))
     return samples
 
 
@@ -306,9 +317,11 @@ def read_tsv(
     suite: str,
     expected_md5: str | None = None,
     delimiter: str = "\t",
+    cells: CellRule = "literal",
 ) -> TsvData:
     """Read a VLMEvalKit TSV (or any file in that quoting style) into Samples with lazy images.
 
+    ``cells`` is the protocol's rule for missing cells and typed columns (:mod:`evalkit.data.cells`).
     Raises :class:`DataError` for an unreadable file, a missing column, a record
     with the wrong number of fields, or (when ``expected_md5`` is given) a wrong md5.
     """
@@ -324,4 +337,4 @@ def read_tsv(
     if expected_md5 is not None and md5 != expected_md5.lower():
         raise DataError(f"{path}: md5 is {md5}, expected {expected_md5}")
     file = TsvFile(path, scan.header, delimiter, (status.st_size, status.st_mtime_ns))
-    return TsvData(_build_samples(scan, file), md5)
+    return TsvData(_build_samples(scan, file, cells), md5)

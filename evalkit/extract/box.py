@@ -1,4 +1,4 @@
-"""Bounding boxes out of grounding replies (BENCHMARKS.md §4.17), in pixels of the original image.
+"""Bounding boxes out of grounding replies (docs/protocols.md, "RefCOCO"), in pixels of the original image.
 
 Official definitions: ``OpenGVLab/InternVL:internvl_chat/eval/refcoco/evaluate_grounding.py`` (``PATTERN`` and the
 scoring loop of ``evaluate_chat_model``; paper protocol) and ``open-compass/VLMEvalKit:vlmeval/dataset/refcoco.py``

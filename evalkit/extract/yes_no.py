@@ -3,7 +3,9 @@
 Card names implemented here:
 
 * ``yes_no_internvl`` → :func:`yes_no_internvl` (MME, paper protocol);
-* ``yes_no_vlmevalkit`` → :func:`yes_no_vlmevalkit` (HallusionBench; MME under the ``vlmevalkit`` protocol).
+* ``yes_no_vlmevalkit`` → :func:`yes_no_vlmevalkit` (VLMEvalKit @e8e78f05: HallusionBench and MME under the
+  ``vlmevalkit`` protocol);
+* ``yes_no_vlmevalkit_2404`` → :func:`yes_no_vlmevalkit_2404` (VLMEvalKit @4ad5481d: HallusionBench, paper protocol).
 
 Both are pure functions of the reply, except that ``yes_no_vlmevalkit`` asks the
 judge (VLMEvalKit's Y/N matching prompt) when the words alone say neither.
@@ -26,8 +28,12 @@ _CJK = re.compile("[\u4e00-\u9fa5]")
 # VLMEvalKit ``process_punctuation`` (vlmeval/smp/misc.py), the same list as the VQA evaluator's.
 _PUNCT = (";", "/", "[", "]", '"', "{", "}", "(", ")", "=", "+", "\\", "_", "-", ">", "<", "@", "`", ",", "?", "!")
 _DIGIT_COMMA_DIGIT = re.compile(r"(\d)(,)(\d)")
-_LONE_PERIOD = re.compile(r"(?<!\d)\.(?!\d)")
-#: ``periodStrip.sub("", text, re.UNICODE)`` passes the flag (32) as the replacement count.
+#: ``periodStrip`` @e8e78f05: a period with no digit on either side.
+PERIOD_HEAD = re.compile(r"(?<!\d)\.(?!\d)")
+#: ``periodStrip`` @4ad5481d: ``(?!<=\d)`` is a look-ahead for the text "<=" and a digit, not a look-behind,
+#: so only "not followed by a digit" remains: a period after a digit ("1.", "35.") is deleted too.
+PERIOD_2404 = re.compile(r"(?!<=\d)(\.)(?!\d)")
+#: ``periodStrip.sub("", text, re.UNICODE)`` passes the flag (32) as the replacement count (both commits).
 _PERIOD_COUNT = 32
 
 #: VLMEvalKit ``YOrN_match_prompt`` (vlmeval/dataset/utils/yorn.py; identical in vlmeval/evaluate/yes_or_no.py).
@@ -108,13 +114,15 @@ def yes_no_internvl(prediction: str, sample: Sample, ctx: ScoringContext) -> Ext
 # --------------------------------------------------------------------------- VLMEvalKit (YOrN)
 
 
-def process_punctuation(text: str) -> str:
-    """VLMEvalKit ``process_punctuation`` (``vlmeval/smp/misc.py``).
+def process_punctuation(text: str, period: re.Pattern[str] = PERIOD_HEAD) -> str:
+    """VLMEvalKit ``process_punctuation`` (``vlmeval/smp/misc.py``; ``period`` picks the commit's regex).
 
     For each punctuation mark: if the *original* text has the mark next to a
     space, or anywhere a digit-comma-digit, the mark is deleted, else replaced by
-    a space. Then periods with no digit on either side are deleted, at most 32 of
-    them (``re.UNICODE`` passed as the count).
+    a space. Then periods matching ``period`` are deleted, at most 32 of them
+    (``re.UNICODE`` passed as the count): at e8e78f05 (:data:`PERIOD_HEAD`) those
+    with no digit on either side, at 4ad5481d (:data:`PERIOD_2404`) those not
+    followed by a digit.
     """
     out = text
     digit_comma = _DIGIT_COMMA_DIGIT.search(text) is not None
@@ -123,13 +131,13 @@ def process_punctuation(text: str) -> str:
             out = out.replace(mark, "")
         else:
             out = out.replace(mark, " ")
-    return _LONE_PERIOD.sub("", out, count=_PERIOD_COUNT)
+    return period.sub("", out, count=_PERIOD_COUNT)
 
 
-def yorn_label(reply: str) -> str:
+def yorn_label(reply: str, period: re.Pattern[str] = PERIOD_HEAD) -> str:
     """VLMEvalKit ``YOrN_Extraction``: lowercase, :func:`process_punctuation`, split into words;
     "yes" without "no" → Yes, "no" without "yes" → No, else Unknown."""
-    words = process_punctuation(reply.lower()).split()
+    words = process_punctuation(reply.lower(), period).split()
     has_yes, has_no = "yes" in words, "no" in words
     if has_yes and not has_no:
         return YES
@@ -143,7 +151,7 @@ def yorn_prompt(question: str, prediction: str) -> str:
     return YORN_TEMPLATE.format(question, prediction)
 
 
-def _ask_judge(prediction: str, sample: Sample, ctx: ScoringContext) -> Extraction:
+def _ask_judge(prediction: str, sample: Sample, ctx: ScoringContext, period: re.Pattern[str]) -> Extraction:
     """``YOrN_auxeval``: up to 5 calls at temperature 0.5 * i; the first Yes/No wins."""
     assert ctx.judge is not None
     messages = [{"role": "user", "content": yorn_prompt(sample.question, prediction)}]
@@ -154,7 +162,7 @@ def _ask_judge(prediction: str, sample: Sample, ctx: ScoringContext) -> Extracti
         except JudgeError as exc:
             failure = str(exc)
             continue
-        label = yorn_label(reply)
+        label = yorn_label(reply, period)
         if label != UNKNOWN:
             return Extraction(label, "judge")
     if failure is not None:
@@ -178,7 +186,23 @@ def yes_no_vlmevalkit(prediction: str, sample: Sample, ctx: ScoringContext) -> E
     value None, method "none", the failure in the note; the metrics count it
     wrong and report it, as for an Unknown under ``exact_matching``.
     """
-    label = yorn_label(prediction)
+    return _yorn(prediction, sample, ctx, PERIOD_HEAD)
+
+
+def yes_no_vlmevalkit_2404(prediction: str, sample: Sample, ctx: ScoringContext) -> Extraction:
+    """HallusionBench, paper protocol: ``YOrN_Extraction`` and ``YOrN_auxeval`` as VLMEvalKit 4ad5481d had them
+    (``vlmeval/evaluate/yes_or_no.py``, ``vlmeval/smp/misc.py``), the authors' code for this suite.
+
+    The same as :func:`yes_no_vlmevalkit` but for the period rule: 4ad5481d's ``periodStrip`` deletes a
+    period after a digit too (:data:`PERIOD_2404`), and the 32-deletion limit then runs out sooner. A reply
+    that counts "1. 2. … 35." before "So the answer is yes." keeps the period of "yes." and is Unknown (wrong
+    without a judge); at e8e78f05 it is Yes.
+    """
+    return _yorn(prediction, sample, ctx, PERIOD_2404)
+
+
+def _yorn(prediction: str, sample: Sample, ctx: ScoringContext, period: re.Pattern[str]) -> Extraction:
+    label = yorn_label(prediction, period)
     if label != UNKNOWN or ctx.judge is None:
         return Extraction(label, "rule")
-    return _ask_judge(prediction, sample, ctx)
+    return _ask_judge(prediction, sample, ctx, period)

@@ -1,4 +1,4 @@
-"""Judge specs to judges (CONTRACT.md, "Judge specs"), and the judge's manifest entry.
+"""Judge specs to judges (README.md, "Scoring, protocols and judges"), and the judge's manifest entry.
 
 ``exact_matching`` is no judge (``None``); ``openai:<model>`` an
 :class:`~evalkit.judge.openai.OpenAIJudge`; ``hf:<hub id or folder>`` a

@@ -1,4 +1,4 @@
-"""ANLS, the Average Normalised Levenshtein Similarity of DocVQA and InfographicVQA (BENCHMARKS.md §4.1, §4.3).
+"""ANLS, the Average Normalised Levenshtein Similarity of DocVQA and InfographicVQA (docs/protocols.md).
 
 Official definitions: ``OpenGVLab/InternVL:internvl_chat/eval/vqa/infographicsvqa_eval.py`` (the RRC script the
 paper ran) and ``open-compass/VLMEvalKit:vlmeval/dataset/utils/vqa_eval.py`` (``anls_compute`` with
@@ -138,7 +138,7 @@ def _score_item(item: ScoringItem, denominator: str) -> SampleScore:
 
 
 def anls_suite(items: Sequence[ScoringItem], ctx: ScoringContext) -> SuiteScore:
-    """The card metric ``anls``: the mean question ANLS × 100 (BENCHMARKS.md §4.1).
+    """The card metric ``anls``: the mean question ANLS × 100 (``infographicsvqa_eval.py@83c72bc``).
 
     Official: ``infographicsvqa_eval.py`` (paper) / VLMEvalKit ``process_line(method='anls')`` +
     ``hit_calculate``; both threshold ``1 − min NL`` at 0.5 per question and average over questions.

@@ -1,4 +1,4 @@
-"""ChartQA relaxed accuracy (BENCHMARKS.md §4.2): numbers within 5 %, everything else exact (case-insensitive).
+"""ChartQA relaxed accuracy (docs/protocols.md): numbers within 5 %, everything else exact (case-insensitive).
 
 Official definitions: ``OpenGVLab/InternVL:internvl_chat/eval/vqa/evaluate_vqa.py`` (``relaxed_correctness``,
 ``evaluate_relaxed_accuracy``; paper protocol) and ``open-compass/VLMEvalKit:vlmeval/dataset/utils/vqa_eval.py``

@@ -1,4 +1,4 @@
-"""RefCOCO / RefCOCO+ / RefCOCOg grounding (BENCHMARKS.md §4.17): Precision@1 at IoU ≥ 0.5 per split.
+"""RefCOCO / RefCOCO+ / RefCOCOg grounding (docs/protocols.md, "RefCOCO"): Precision@1 at IoU ≥ 0.5 per split.
 
 Official definitions: ``OpenGVLab/InternVL:internvl_chat/eval/refcoco/evaluate_grounding.py`` (``box_iou`` and the
 loop in ``evaluate_chat_model``; paper protocol) and ``open-compass/VLMEvalKit:vlmeval/dataset/refcoco.py``

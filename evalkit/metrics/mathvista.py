@@ -28,6 +28,10 @@ BREAKDOWN_KEYS = ("question_type", "answer_type", "task", "skills")
 VLMEVALKIT_TRIES = 5
 VLMEVALKIT_MAX_TOKENS = 128
 PREFETCH = "Prefetch succeed"
+#: What the paper's pipeline does with a float question (``breakdown["float_questions"]["why"]``).
+FLOAT_NOTE = ("scored 0 as in the paper: InternVL eval/mathvista/calculate_score.py@83c72bc calls "
+              "round(x, precision) with the dataset's float precision (2.0), which raises TypeError; "
+              "its bare except makes the answer None")
 
 
 def levenshtein(first: str, second: str) -> int:
@@ -49,7 +53,12 @@ def most_similar(prediction: str, choices: Sequence[str]) -> str:
     return choices[distances.index(min(distances))]
 
 
-def normalize(extraction: str, problem: Problem) -> str | None:
+def is_float_question(problem: Problem) -> bool:
+    """A free-form question with a float answer: the ones ``calculate_score.py`` rounds to ``precision``."""
+    return problem.question_type != "multi_choice" and problem.answer_type == "float"
+
+
+def normalize(extraction: str, problem: Problem, working_round: bool = True) -> str | None:
     """``normalize_extracted_answer`` of ``calculate_score.py``.
 
     MCQ (whatever the answer type): strip; the first "(x)" gives the letter X
@@ -57,6 +66,11 @@ def normalize(extraction: str, problem: Problem) -> str | None:
     most similar choice, so "" becomes the shortest choice. Integer:
     ``str(int(float(x)))``. Float: ``str(round(float(x), precision))``. List:
     ``str(x)``. Any other type: unchanged. A failed conversion gives None.
+
+    ``working_round=False`` is the paper's run (InternVL ``eval/mathvista/calculate_score.py`` @83c72bc
+    on ``AI4Math/MathVista``): ``precision`` comes from the Hugging Face dataset as a float (``2.0``),
+    ``round(x, 2.0)`` raises ``TypeError`` and the bare ``except`` returns None, so every float
+    question is wrong. ``True`` rounds to ``int(precision)``, as the script does once that is fixed.
     """
     if problem.question_type == "multi_choice":
         text = extraction.strip()
@@ -71,7 +85,7 @@ def normalize(extraction: str, problem: Problem) -> str | None:
         if problem.answer_type == "integer":
             return str(int(float(extraction)))
         if problem.answer_type == "float":
-            if problem.precision is None:
+            if problem.precision is None or not working_round:
                 return None
             return str(round(float(extraction), problem.precision))
     except (ValueError, OverflowError):
@@ -142,17 +156,33 @@ def _paper_sample(item: ScoringItem) -> SampleScore:
     prediction = _prediction(item)
     if item.error is not None:
         return SampleScore(item.sample.index, prediction, None, 0.0, "error", {"error": item.error})
+    problem = problem_fields(item.sample)
     value = item.extraction.value
     if value is None:
+        if is_float_question(problem):  # 0 whatever the extraction: see normalize(working_round=False)
+            return SampleScore(item.sample.index, prediction, None, 0.0, item.extraction.method,
+                               {"note": item.extraction.note, "float_question": FLOAT_NOTE})
         return SampleScore(item.sample.index, prediction, None, None, item.extraction.method,
                            {"note": item.extraction.note})
-    problem = problem_fields(item.sample)
-    normalized = normalize(str(value), problem)
+    normalized = normalize(str(value), problem, working_round=False)
     extra: dict[str, Any] = {"extraction": value, "answer": problem.answer}
     if problem.precision_inferred:
         extra["precision_inferred"] = problem.precision
+    if is_float_question(problem):
+        extra["float_question"] = FLOAT_NOTE
+        extra["working_round_correct"] = normalize(str(value), problem, working_round=True) == problem.answer
     return SampleScore(item.sample.index, prediction, normalized, float(normalized == problem.answer),
                        item.extraction.method, extra)
+
+
+def float_questions(items: Sequence[ScoringItem], samples: Sequence[SampleScore]) -> dict[str, Any]:
+    """How the paper's pipeline treats the free-form float questions, and what a working ``round`` would give."""
+    floats = [sample for item, sample in zip(items, samples, strict=True)
+              if item.error is None and is_float_question(problem_fields(item.sample))]
+    return {"n": len(floats), "scored_0_by_the_paper_code": len(floats),
+            "credited_by_a_working_round": sum(sample.extra.get("working_round_correct") is True for sample in floats),
+            "not_extracted": sum("working_round_correct" not in sample.extra for sample in floats),
+            "why": FLOAT_NOTE}
 
 
 def mathvista_suite(items: Sequence[ScoringItem], ctx: ScoringContext) -> SuiteScore:
@@ -164,11 +194,14 @@ def mathvista_suite(items: Sequence[ScoringItem], ctx: ScoringContext) -> SuiteS
     official per-attribute table for question_type, answer_type, task and skills.
 
     Quirks reproduced on purpose: see :func:`normalize` (empty extraction →
-    shortest choice; ties → first choice; float rounding to ``precision``, which
-    is taken from the answer's decimal places where the data has no precision
-    column: VLMEvalKit's TSV). An inference error scores 0 (``breakdown["errors"]``).
-    If any sample has no extraction (no judge, or the judge failed) the suite is
-    not scored; the breakdown still gives what the rules alone resolved.
+    shortest choice; ties → first choice). Every free-form float question scores
+    0, as in the paper's run (``round(x, 2.0)`` raises ``TypeError``; the paper's
+    "0 of 40 float questions"), whatever its extraction; ``breakdown["float_questions"]``
+    says how many there were and how many a working ``round`` (to ``int(precision)``,
+    or the answer's decimal places where the data has no precision column: VLMEvalKit's
+    TSV) would have credited. An inference error scores 0 (``breakdown["errors"]``).
+    If any other sample has no extraction (no judge, or the judge failed) the suite
+    is not scored; the breakdown still gives what the rules alone resolved.
     """
     if not items:
         return _not_scored("mathvista", items, "no samples to score", {})
@@ -182,6 +215,7 @@ def mathvista_suite(items: Sequence[ScoringItem], ctx: ScoringContext) -> SuiteS
     breakdown: dict[str, Any] = {"correct": sum(hits), "total": len(items),
                                  "errors": sum(item.error is not None for item in items),
                                  "by_method": _count(sample.method for sample in samples),
+                                 "float_questions": float_questions(items, samples),
                                  **_accuracy_table(items, hits)}
     return SuiteScore("mathvista", 100.0 * sum(hits) / len(items), len(items), breakdown, samples)
 

@@ -1,4 +1,4 @@
-"""OCRBench (BENCHMARKS.md §4.5): one 0/1 substring hit per item, summed per category and task family.
+"""OCRBench (docs/protocols.md, "OCRBench"): one 0/1 substring hit per item, summed per category and task family.
 
 Official definition: ``open-compass/VLMEvalKit:vlmeval/dataset/image_vqa.py`` (``OCRBench.evaluate``; at the
 paper's commit 4ad5481d the same code lived in ``vlmeval/evaluate/OCRBench.py`` as ``OCRBench_eval``).

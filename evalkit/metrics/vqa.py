@@ -1,4 +1,4 @@
-"""VQA accuracy for TextVQA (BENCHMARKS.md §4.4): EvalAI answer normalisation, then the 10-choose-9 soft score.
+"""VQA accuracy for TextVQA (docs/protocols.md): EvalAI answer normalisation, then the 10-choose-9 soft score.
 
 Official definitions: ``OpenGVLab/InternVL:internvl_chat/eval/vqa/textvqa_eval.py`` (``EvalAIAnswerProcessor``,
 ``TextVQAAccuracyEvaluator``; paper protocol) and ``open-compass/VLMEvalKit:vlmeval/dataset/utils/vqa_eval.py``

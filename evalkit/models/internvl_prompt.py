@@ -1,7 +1,7 @@
 """InternVL-Chat-V1.5's prompt, as pure functions (no torch, no transformers).
 
 The checkpoint's ``chat`` builds its prompt with the ``internlm2-chat``
-conversation template (BENCHMARKS.md §6.1)::
+conversation template (``conversation.py`` of the checkpoint's remote code)::
 
     <|im_start|>system\\n{SYS}<|im_end|><|im_start|>user\\n{USER}<|im_end|><|im_start|>assistant\\n
 
@@ -40,8 +40,8 @@ COMPATIBLE_TEMPLATES = ("internlm2-chat", "Hermes-2")
 
 #: ``internlm2-chat``'s system line at paper time (InternVL @83c72bc, 2024-04); used for paper parity.
 PAPER_SYSTEM_LINE = "You are an AI assistant whose name is InternLM (书生·浦语)."
-#: The Chinese InternVL line the InternVL 2.0 code put into ``internlm2-chat`` (0dc48a2, 2024-07-19, per
-#: BENCHMARKS.md §6.1) and that later code keeps. Recorded and shown by ``preview``; never the default.
+#: The Chinese InternVL line the InternVL 2.0 code put into ``internlm2-chat`` (InternVL 0dc48a2,
+#: 2024-07-19) and that later code keeps. Recorded and shown by ``preview``; never the default.
 INTERNVL2_SYSTEM_LINE = (
     "你是由上海人工智能实验室联合商汤科技开发的书生多模态大模型，英文名叫InternVL, 是一个有用无害的人工智能助手。"
 )

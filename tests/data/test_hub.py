@@ -102,10 +102,18 @@ def test_unknown_split_and_config(hub_repo: Path, cache: Path) -> None:
 
 
 def test_missing_column(hub_repo: Path, cache: Path) -> None:
-    columns = ColumnMap(index="question_id", answer="answers", metadata=("l2-category",))
+    columns = ColumnMap(index="question_id", answer="answers", metadata=("l2-category",),
+                        needed=(("l2-category", "metric 'hallusion' groups fAcc and qAcc by it"),))
     with pytest.raises(DataError) as caught:
         load_hub(HubSource(repo=str(hub_repo), split="test", columns=columns), suite="MMB", cache_dir=cache)
-    assert str(caught.value) == f"{hub_repo}/test: missing column 'l2-category' (needed by MMB)"
+    assert str(caught.value) == (f"{hub_repo}/test: missing column 'l2-category' "
+                                 "(needed by MMB: metric 'hallusion' groups fAcc and qAcc by it)")
+
+
+def test_a_metadata_column_no_metric_needs_may_be_absent(hub_repo: Path, cache: Path) -> None:
+    columns = ColumnMap(index="question_id", answer="answers", metadata=("l2-category",))
+    data = load_hub(HubSource(repo=str(hub_repo), split="test", columns=columns), suite="MMB", cache_dir=cache)
+    assert data.samples and all("l2-category" not in sample.metadata for sample in data.samples)
 
 
 def test_filter_on_missing_column(hub_repo: Path, cache: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evalkit.data.cells import CellReading
 from evalkit.data.rows import (
     ErrorImage,
     build_sample,
@@ -60,10 +61,13 @@ def test_options_keep_present_letters_in_order() -> None:
         "hint": "nan",
         "category": "x",
     }
-    sample = build_sample(row, MCQ, (), "w")
-    assert sample.options == (("A", "one"), ("C", "three"))
-    assert sample.hint is None
+    sample = build_sample(row, MCQ, (), "w")  # literal: only the empty cell is missing
+    assert sample.options == (("A", "one"), ("B", "nan"), ("C", "three"))
+    assert sample.hint == "nan"
     assert sample.answers == ("C",)
+    as_pandas = build_sample(row, MCQ, (), "w", CellReading("pandas"))  # "nan" is one of pandas' NA strings
+    assert as_pandas.options == (("A", "one"), ("C", "three"))
+    assert as_pandas.hint is None
 
 
 def test_pandas_floats_from_integer_columns_print_as_integers() -> None:
@@ -95,7 +99,10 @@ def test_list_answers(cell: object, expected: tuple[str, ...]) -> None:
 
 def test_text_answers_are_one_answer_even_when_they_look_like_lists() -> None:
     assert parse_answers("['a', 'b']", "text") == ("['a', 'b']",)
-    assert parse_answers("nan", "text") == ()
+    assert parse_answers("", "text") == ()
+    # the text "nan": as written (literal), and str(NaN) where pandas reads it as missing
+    assert parse_answers("nan", "text") == ("nan",)
+    assert parse_answers("N/A", "text", reading=CellReading("pandas")) == ("nan",)
 
 
 def test_options_list_column_gets_letters() -> None:
@@ -184,6 +191,4 @@ def test_arbitrary_cells_never_crash(
     assert all(isinstance(text, str) for text in sample.answers)
     assert all(isinstance(letter, str) and isinstance(text, str) for letter, text in sample.options)
     if not use_list:
-        assert [letter for letter, _ in sample.options] == [
-            k for k, v in (("A", a), ("B", b)) if not is_blank(v)
-        ]
+        assert [letter for letter, _ in sample.options] == [k for k, v in (("A", a), ("B", b)) if v != ""]

@@ -1,4 +1,4 @@
-"""Box extraction for RefCOCO (BENCHMARKS.md §4.17): evaluate_grounding.py and VLMEvalKit refcoco.py, by hand."""
+"""Box extraction for RefCOCO (docs/protocols.md): evaluate_grounding.py and VLMEvalKit refcoco.py, by hand."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ANLS (BENCHMARKS.md §4.1): golden values worked out by hand from infographicsvqa_eval.py / anls_compute."""
+"""ANLS (docs/protocols.md, "DocVQA"): golden values worked out by hand from infographicsvqa_eval.py / anls_compute."""
 
 from __future__ import annotations
 

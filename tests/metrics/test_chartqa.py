@@ -1,4 +1,4 @@
-"""ChartQA relaxed accuracy (BENCHMARKS.md §4.2): hand-worked cases from evaluate_vqa.py and VLMEvalKit."""
+"""ChartQA relaxed accuracy (docs/protocols.md): hand-worked cases from evaluate_vqa.py and VLMEvalKit."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""RefCOCO Precision@1 (BENCHMARKS.md §4.17): hand-worked IoUs and split averages from both references."""
+"""RefCOCO Precision@1 (docs/protocols.md, "RefCOCO"): hand-worked IoUs and split averages from both references."""
 
 from __future__ import annotations
 

@@ -95,12 +95,15 @@ def test_paper_accuracy() -> None:
         item(sample("integer", "3", index=4, task="geometry problem solving"), "2.9", "2.9"),
     ]
     result = mathvista_suite(items, CTX)
-    assert result.score == 80.0
-    assert [s.score for s in result.samples] == [1.0, 1.0, 1.0, 1.0, 0.0]
-    assert [s.extracted for s in result.samples] == ["8/11", "14", "1.45", "[2007, 2008]", "2"]
+    # the float question is wrong, as in the paper's run (round(1.449, 2.0) raises TypeError → None)
+    assert result.score == 60.0
+    assert [s.score for s in result.samples] == [1.0, 1.0, 0.0, 1.0, 0.0]
+    assert [s.extracted for s in result.samples] == ["8/11", "14", None, "[2007, 2008]", "2"]
+    assert result.breakdown["float_questions"]["n"] == 1
+    assert result.breakdown["float_questions"]["credited_by_a_working_round"] == 1
     assert result.breakdown["by_method"] == {"judge": 2, "rule": 3}
     assert result.breakdown["task"]["geometry problem solving"] == {"accuracy": 0.0, "correct": 0, "total": 1}
-    assert result.breakdown["task"]["figure question answering"]["accuracy"] == 100.0
+    assert result.breakdown["task"]["figure question answering"]["accuracy"] == 75.0
     assert result.breakdown["question_type"]["multi_choice"]["total"] == 1
     assert result.breakdown["skills"]["arithmetic reasoning"]["total"] == 5
 
@@ -110,10 +113,11 @@ def test_paper_empty_reply_matches_the_shortest_choice() -> None:
     assert mathvista_suite([item(s, "", "")], CTX).score == 100.0
 
 
-def test_paper_precision_from_the_answer_when_missing() -> None:
+def test_paper_working_round_uses_the_answer_precision_when_missing() -> None:
     result = mathvista_suite([item(sample("float", "0.6"), "0.61", "0.61")], CTX)
-    assert result.score == 100.0
+    assert result.score == 0.0
     assert result.samples[0].extra["precision_inferred"] == 1
+    assert result.samples[0].extra["working_round_correct"] is True  # round(0.61, 1) == 0.6
 
 
 def test_paper_skills_count_each_skill() -> None:

@@ -1,4 +1,4 @@
-"""OCRBench (BENCHMARKS.md §4.5): hand-worked hits and totals from VLMEvalKit's OCRBench.evaluate."""
+"""OCRBench (docs/protocols.md, "OCRBench"): hand-worked hits and totals from VLMEvalKit's OCRBench.evaluate."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TextVQA accuracy (BENCHMARKS.md §4.4): hand-worked cases from textvqa_eval.py and VLMEvalKit vqa_eval.py."""
+"""TextVQA accuracy (docs/protocols.md): hand-worked cases from textvqa_eval.py and VLMEvalKit vqa_eval.py."""
 
 from __future__ import annotations
 
