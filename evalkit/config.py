@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evalkit.catalog.spec import PROTOCOLS
 from evalkit.errors import EvalkitError
-from evalkit.spec import PROTOCOLS
 
 TRUTHY = {"1", "true", "yes", "on"}
 

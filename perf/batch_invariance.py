@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evalkit.catalog import load_catalog
-from evalkit.commands import write_demo_sets
+from evalkit.catalog.cards import load_catalog
+from evalkit.cli.commands import write_demo_sets
 from evalkit.config import Environment, ModelConfig, RunConfig
-from evalkit.runner import Runner
+from evalkit.run.runner import Runner
 
 
 def predictions(folder: Path, data: dict[str, Path], dtype: str, batch_size: int, tokens: int) -> dict[str, str]:

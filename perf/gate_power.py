@@ -11,7 +11,7 @@ most samples, so the pairs are drawn jointly: each sample is, independently,
 
 with ``b + c = r`` (the discordance rate, ``--discordance``, default 0.10: real checkpoint pairs of one model
 disagree on roughly 5-20% of multiple-choice samples) and ``b - c = delta / 100``. For each delta the gate's own
-statistics (:func:`evalkit.compare_stats.paired_stats` and :func:`evalkit.compare_stats.verdict`: McNemar's exact
+statistics (:func:`evalkit.compare.stats.paired_stats` and :func:`evalkit.compare.stats.verdict`: McNemar's exact
 test, the paired bootstrap interval, the min-delta rule on the observed headline difference) run on ``--seeds``
 independent draws, and the share of draws that come out ``regressed`` is the detection rate (the power).
 
@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evalkit.compare_stats import REGRESSED, paired_stats, verdict
+from evalkit.compare.stats import REGRESSED, paired_stats, verdict
 
 DEFAULT_DELTAS = "0,0.5,1,1.5,2,2.5,3,3.5,4,4.5,5,5.5,6,7,8"
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from evalkit.config import Environment, ModelConfig, RunConfig
 from evalkit.models.base import Capabilities, Generation, RenderedRequest, Request
-from evalkit.runner import Runner
+from evalkit.run.runner import Runner
 from evalkit.tiling import pixel_values
 
 

@@ -18,10 +18,10 @@ from collections.abc import Callable, Sequence
 from functools import partial
 
 from evalkit.data.sample import Sample
-from evalkit.metrics import vqa
-from evalkit.metrics.anls import anls_suite
-from evalkit.metrics.base import Metric, ScoringContext, ScoringItem
-from evalkit.metrics.vqa import vqa_accuracy_suite
+from evalkit.scoring.metrics import vqa
+from evalkit.scoring.metrics.anls import anls_suite
+from evalkit.scoring.metrics.vqa import vqa_accuracy_suite
+from evalkit.scoring.types import Metric, ScoringContext, ScoringItem
 
 WORDS = ["stop", "coca cola", "yes", "no", "2", "10", "nike", "the beatles", "exit", "open", "st. louis",
          "1,000", "ben & jerry's", "sale", "toyota", "red", "3:45", "samsung", "starbucks", "new york"]

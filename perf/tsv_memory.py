@@ -70,8 +70,8 @@ def _md5(path: Path) -> str:
 
 
 def measure(root: Path, md5: str) -> None:
-    from evalkit.data.load import load_samples
-    from evalkit.spec import BenchmarkSpec, ColumnMap, TsvSource
+    from evalkit.catalog.spec import BenchmarkSpec, ColumnMap, TsvSource
+    from evalkit.data.sources import load_samples
 
     columns = ColumnMap(option_letters="AB", metadata=("category",))
     source = TsvSource(url="http://127.0.0.1:9/unused.tsv", md5=md5, filename=FILENAME, columns=columns)

@@ -39,12 +39,12 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from PIL import Image
 
-from evalkit.catalog import load_catalog
-from evalkit.data.files import read_data_file
-from evalkit.data.load import data_file_columns, load_samples
+from evalkit.catalog.cards import load_catalog
+from evalkit.catalog.spec import ColumnMap
+from evalkit.data.local_file import read_data_file
 from evalkit.data.sample import Sample
+from evalkit.data.sources import data_file_columns, load_samples
 from evalkit.errors import DataError, SampleError
-from evalkit.spec import ColumnMap
 
 COUNTS: Counter[str] = Counter()
 CATALOG = load_catalog()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.catalog import Catalog, cards_dir, load_catalog
+from evalkit.catalog.cards import Catalog, cards_dir, load_catalog
 from evalkit.errors import CatalogError
 
 CONTRACT_NAMES = """
@@ -124,7 +124,7 @@ def test_catalog_loads_from_an_installed_non_editable_copy(tmp_path):
                     "--target", str(target), str(repo)], check=True, capture_output=True, timeout=300)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    code = ("import evalkit.catalog as c; cat = c.load_catalog(); "
+    code = ("import evalkit.catalog.cards as c; cat = c.load_catalog(); "
             f"print(len(cat), c.cards_dir().is_relative_to(__import__('pathlib').Path(r'{target}')))")
     result = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, capture_output=True, text=True,
                             env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}, timeout=120, check=True)

@@ -169,7 +169,7 @@ def test_paper_mode_refuses_flags_that_would_change_the_paper_settings(capsys):
 
 
 def test_paper_mode_runs_one_sample_per_generate_in_dataset_order(tmp_path):
-    from evalkit.cli import build_parser, run_config_from
+    from evalkit.cli.parser import build_parser, run_config_from
 
     args = build_parser().parse_args(["run", "--model", "tiny-random", "--benchmarks", "MME", "--paper-mode",
                                       "--output", str(tmp_path)])

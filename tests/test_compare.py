@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from evalkit.compare import MISMATCH, NOT_SCORED, compare_runs
-from evalkit.compare_output import render_markdown, to_json, write_outputs
-from evalkit.compare_stats import IMPROVED, NO_CHANGE, REGRESSED, TEST_MCNEMAR
+from evalkit.compare.gate import MISMATCH, NOT_SCORED, compare_runs
+from evalkit.compare.output import render_markdown, to_json, write_outputs
+from evalkit.compare.stats import IMPROVED, NO_CHANGE, REGRESSED, TEST_MCNEMAR
 from evalkit.errors import DataError, EvalkitError
 
 N = 1000

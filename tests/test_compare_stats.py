@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalkit.compare_stats import (
+from evalkit.compare.stats import (
     IMPROVED,
     NO_CHANGE,
     REGRESSED,

@@ -357,8 +357,8 @@ def test_ranks_scoring_at_once_do_not_collide(tmp_path):
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from evalkit.metrics.base import SuiteScore\n"
-        "from evalkit.score_files import write_outcome\n"
+        "from evalkit.scoring.types import SuiteScore\n"
+        "from evalkit.scoring.documents import write_outcome\n"
         "suite = SuiteScore(metric='anls', score=0.0, n=0, breakdown={}, samples=[])\n"
         "start = float(sys.argv[2])\n"
         "while time.time() < start: time.sleep(0.001)\n"

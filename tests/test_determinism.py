@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 import evalkit
-from evalkit.catalog import load_catalog
-from evalkit.commands import write_demo_sets
+from evalkit.catalog.cards import load_catalog
+from evalkit.cli.commands import write_demo_sets
 from tests.support.processes import pythonpath
 
 REPO = Path(__file__).resolve().parents[1]

@@ -23,8 +23,8 @@ import pandas as pd
 import pytest
 
 from evalkit.cli import main
-from evalkit.http_client import ChatClient, RetryPolicy
-from evalkit.store import PREDICTIONS
+from evalkit.models.http_client import ChatClient, RetryPolicy
+from evalkit.run.store import PREDICTIONS
 from tests.judge.server import (
     Action,
     Close,
@@ -378,9 +378,9 @@ def test_an_unwritable_score_output_is_one_line_and_the_judges_work_is_kept(tmp_
 
 def test_a_full_disk_while_writing_the_manifest_is_one_line_and_keeps_the_predictions(
         tmp_path, monkeypatch, capsys, waits):
-    import evalkit.manifest
+    import evalkit.run.manifest
 
-    real = evalkit.manifest.write_json_atomic
+    real = evalkit.run.manifest.write_json_atomic
     writes = [0]
 
     def full_after_two(path: Path, data: Any) -> None:  # begin and the model's entry fit, the benchmark's not
@@ -389,7 +389,7 @@ def test_a_full_disk_while_writing_the_manifest_is_one_line_and_keeps_the_predic
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real(path, data)
 
-    monkeypatch.setattr(evalkit.manifest, "write_json_atomic", full_after_two)
+    monkeypatch.setattr(evalkit.run.manifest, "write_json_atomic", full_after_two)
     with FakeOpenAIServer(respond=KeyedScript(sample_of, {}, default=lambda name: Reply(f"item {name}"))) as server:
         try:
             code, _, err = run_api(tmp_path, server, monkeypatch, capsys, rows=2, batch=2)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.catalog import load_catalog
+from evalkit.catalog.cards import load_catalog
 from evalkit.data.sample import Sample
-from evalkit.prompts import render_instruction, render_texts
+from evalkit.prompts.layouts import render_instruction, render_texts
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "prompts"
 SHORT = "Answer the question using a single word or phrase."

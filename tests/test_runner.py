@@ -15,7 +15,7 @@ from PIL import Image
 from evalkit.config import Environment, ModelConfig, RunConfig
 from evalkit.errors import RunDirectoryError
 from evalkit.models.base import Capabilities, Generation, RenderedRequest, Request
-from evalkit.runner import Runner
+from evalkit.run.runner import Runner
 
 
 class CountingModel:

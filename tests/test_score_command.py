@@ -11,7 +11,7 @@ import pytest
 from evalkit.cli import main
 from evalkit.config import Environment
 from evalkit.errors import DataError
-from evalkit.score_command import ScoreRequest, score_file
+from evalkit.scoring.score_file import ScoreRequest, score_file
 
 ENVIRONMENT = Environment(data_root=Path("/nonexistent"), cache_dir=Path("/tmp/evalkit-test-cache"),
                           hub_cache_dir=None, offline=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from evalkit.catalog import load_catalog
+from evalkit.catalog.cards import load_catalog
 from evalkit.data.sample import Sample
 from evalkit.errors import DataError
-from evalkit.scoring import Prediction, pair_items, score_with_comparison
+from evalkit.scoring.score import Prediction, pair_items, score_with_comparison
 
 
 def samples() -> list[Sample]:

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from evalkit.errors import DataError, RunDirectoryError
-from evalkit.store import PREDICTIONS, PredictionStore, scoring_turn
+from evalkit.run.store import PREDICTIONS, PredictionStore, scoring_turn
 
 IDENTITY = {"model": "tiny-random", "protocol": "paper", "prompt_version": "X/v1/paper/short_answer"}
 
@@ -122,7 +122,7 @@ def test_the_scoring_turn_goes_to_one_rank(tmp_path):
 
 
 def test_process_started_is_when_the_process_was_created_not_when_evalkit_was_imported():
-    code = ("import time; time.sleep(1.5); from evalkit.store import process_started; "
+    code = ("import time; time.sleep(1.5); from evalkit.run.store import process_started; "
             "print(time.time() - process_started())")
     age = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     assert 1.5 <= age < 60

@@ -7,8 +7,8 @@ import json
 import pandas as pd
 
 from evalkit.data.sample import Sample
-from evalkit.metrics.base import Extraction, ScoringItem
-from evalkit.submission import mmbench_xlsx, mmvet_json
+from evalkit.scoring.submissions import mmbench_xlsx, mmvet_json
+from evalkit.scoring.types import Extraction, ScoringItem
 
 
 def mmbench_item(index: int, reply: str, extracted: str) -> ScoringItem:

@@ -46,7 +46,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from evalkit.spec import CellRule
+from evalkit.catalog.spec import CellRule
 
 ColumnKind = Literal["int", "float", "bool", "text"]
 

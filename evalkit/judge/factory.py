@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import EvalkitError
-from evalkit.http_client import RetryPolicy
 from evalkit.judge.base import Judge
 from evalkit.judge.cache import JudgeCache
 from evalkit.judge.openai import DEFAULT_BASE_URL, OpenAIJudge, check_base_url
+from evalkit.models.http_client import RetryPolicy
 
 EXACT_MATCHING = "exact_matching"
 KNOWN_JUDGES = "exact_matching, openai:<model>, hf:<hub id or folder>"

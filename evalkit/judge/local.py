@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, cast
 
+from evalkit.catalog.spec import GenerationParams
 from evalkit.errors import ModelSpecError
 from evalkit.judge.base import JudgeError
 from evalkit.judge.cache import Answer, CachedJudge, JudgeCache, JudgeRequest
@@ -37,7 +38,6 @@ from evalkit.models.hf_support import (
 )
 from evalkit.models.registry import parse_hf_target
 from evalkit.models.transformers_compat import dtype_keyword
-from evalkit.spec import GenerationParams
 
 
 @dataclass(frozen=True)

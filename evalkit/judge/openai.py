@@ -1,7 +1,7 @@
 """The ``openai:<model>`` judge: any OpenAI-compatible ``/chat/completions`` endpoint.
 
 A hosted API or a local vLLM / LMDeploy server, reached through the shared
-:class:`~evalkit.http_client.ChatClient`: many threads may call
+:class:`~evalkit.models.http_client.ChatClient`: many threads may call
 :meth:`OpenAIJudge.complete` at once, a bounded semaphore caps the requests in
 flight, transient failures (429, 408, 409, 5xx, timeouts, dropped connections,
 malformed replies) are retried with capped exponential backoff and seeded jitter,
@@ -17,8 +17,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from evalkit import http_client
-from evalkit.http_client import (
+from evalkit.judge.base import JudgeError
+from evalkit.judge.cache import Answer, CachedJudge, JudgeCache, JudgeRequest
+from evalkit.models import http_client
+from evalkit.models.http_client import (
     DEFAULT_BASE_URL,
     ChatClient,
     RequestFailed,
@@ -28,8 +30,6 @@ from evalkit.http_client import (
     safe_url,
     server_message,
 )
-from evalkit.judge.base import JudgeError
-from evalkit.judge.cache import Answer, CachedJudge, JudgeCache, JudgeRequest
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -1,1 +1,6 @@
-"""Model adapters: one module per backend, all behind :class:`evalkit.models.base.ModelAdapter`."""
+"""Model backends: one module per backend, each registering itself (spec prefix, options, loader).
+
+``base`` is the adapter protocol (requests in, generations out), ``registry`` finds the backends and turns a
+model spec into an adapter; ``hf``, ``internvl``, ``openai``, ``vllm`` and ``tiny`` are the backends;
+``hf_support``, ``internvl_prompt``, ``transformers_compat`` and ``http_client`` what they share.
+"""

@@ -50,7 +50,7 @@ def load_extra_backend(backend: str, target: str, options: Any) -> ModelAdapter:
 
 def _load_openai(spec: str, model: str, options: Any) -> ModelAdapter:
     """An :class:`~evalkit.models.openai.OpenAIAdapter`; the hosted API without a key fails here, loudly."""
-    from evalkit.http_client import DEFAULT_BASE_URL
+    from evalkit.models.http_client import DEFAULT_BASE_URL
     from evalkit.models.openai import OpenAIAdapter
 
     api_key = _option(options, "api_key", None) or ""
@@ -97,7 +97,7 @@ def _load_vllm(spec: str, target: str, options: Any) -> ModelAdapter:
 
 def _retry_policy(options: Any) -> Any:
     """A retry policy with the caller's ``max_retries``, or None for the default."""
-    from evalkit.http_client import RetryPolicy
+    from evalkit.models.http_client import RetryPolicy
 
     retries = _option(options, "max_retries", None)
     return None if retries is None else RetryPolicy(max_retries=retries)

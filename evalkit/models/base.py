@@ -14,7 +14,7 @@ from typing import Literal, Protocol
 
 from PIL import Image
 
-from evalkit.spec import GenerationParams
+from evalkit.catalog.spec import GenerationParams
 
 Role = Literal["system", "user", "assistant"]
 

@@ -3,7 +3,7 @@
 The model's own chat template (``processor.apply_chat_template``) turns a
 :class:`~evalkit.models.base.Request` into the prompt; the processor expands the
 image placeholders and prepares the pixels; ``model.generate`` runs one call per
-batch of requests that share their :class:`~evalkit.spec.GenerationParams`, with
+batch of requests that share their :class:`~evalkit.catalog.spec.GenerationParams`, with
 left padding. A batch that fails is retried one request at a time, so one bad
 sample only fails itself.
 """

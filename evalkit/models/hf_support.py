@@ -13,9 +13,9 @@ from typing import Any
 
 from PIL import Image
 
+from evalkit.catalog.spec import GenerationParams
 from evalkit.errors import ModelSpecError
 from evalkit.models.base import ImagePart, Message, Request, TextPart
-from evalkit.spec import GenerationParams
 
 DTYPES = ("float32", "float16", "bfloat16")
 

@@ -7,7 +7,7 @@ decoding as ``temperature`` 0, ``max_tokens`` from ``max_new_tokens``, and the
 request's ``seed``. :meth:`OpenAIAdapter.generate` sends a batch concurrently
 (a thread pool as wide as the concurrency limit) and returns the generations in
 request order. The transport (retries with backoff, ``Retry-After``, timeouts, the
-concurrency cap, key scrubbing) is :class:`~evalkit.http_client.ChatClient`; a
+concurrency cap, key scrubbing) is :class:`~evalkit.models.http_client.ChatClient`; a
 request that still fails becomes a :class:`~evalkit.models.base.Generation` with
 ``error`` set and empty text, never a made-up answer. The API key is passed in
 (the config layer reads the environment), sent as a Bearer header, and appears
@@ -26,14 +26,7 @@ from typing import Any
 
 from PIL import Image
 
-from evalkit.http_client import (
-    DEFAULT_BASE_URL,
-    ChatClient,
-    RequestFailed,
-    RetryPolicy,
-    Tally,
-    safe_url,
-)
+from evalkit.catalog.spec import GenerationParams
 from evalkit.models.base import (
     Capabilities,
     Generation,
@@ -44,7 +37,14 @@ from evalkit.models.base import (
     TextPart,
     Usage,
 )
-from evalkit.spec import GenerationParams
+from evalkit.models.http_client import (
+    DEFAULT_BASE_URL,
+    ChatClient,
+    RequestFailed,
+    RetryPolicy,
+    Tally,
+    safe_url,
+)
 
 DETAILS = ("auto", "low", "high")
 IMAGE_PLACEHOLDER = "<image>"

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from evalkit.catalog.spec import GenerationParams
 from evalkit.errors import ModelSpecError
 from evalkit.models.base import Capabilities, Generation, RenderedRequest, Request, Usage
 from evalkit.models.hf_support import (
@@ -33,7 +34,6 @@ from evalkit.models.hf_support import (
     quiet_progress,
     tokenizer_of,
 )
-from evalkit.spec import GenerationParams
 
 INSTALL_HINT = "vLLM is not installed; pip install 'evalkit[vllm]' (a CUDA machine is needed)"
 DEFAULT_MAX_IMAGES = 8

@@ -6,8 +6,7 @@ HTML page in :mod:`evalkit.report.html`).
 """
 
 from evalkit.report.baselines import Baseline, Baselines, BreakdownSection, ReportEntry, load_baselines
-from evalkit.report.markdown import render_markdown
-from evalkit.report.model import (
+from evalkit.report.leaderboard import (
     Cell,
     Column,
     Gap,
@@ -19,6 +18,7 @@ from evalkit.report.model import (
     SuiteBreakdown,
     build_report,
 )
+from evalkit.report.markdown import render_markdown
 from evalkit.report.runs import RunResult, SuiteResult, load_run
 from evalkit.report.safety import neutralise_formula
 from evalkit.report.xlsx import write_xlsx

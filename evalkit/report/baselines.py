@@ -1,6 +1,6 @@
 """The paper's side of the leaderboard: baseline numbers and how suites map onto the paper's columns.
 
-``Baseline`` records come from the packaged ``evalkit/benchmarks/baselines.csv`` (a copy of the project's
+``Baseline`` records come from the packaged ``benchmarks/baselines.csv`` (a copy of the project's
 ``paper_baselines.csv``: every number printed in the InternVL 1.5 paper's Table 2 and Table 3, plus the
 InternVL README's grounding table), keyed by ``(benchmark, split, metric)``.
 
@@ -17,12 +17,12 @@ import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from evalkit.catalog.cards import cards_dir
+from evalkit.catalog.spec import BenchmarkSpec
 from evalkit.errors import DataError
-from evalkit.spec import BenchmarkSpec
 
 BASELINES_FILE = "baselines.csv"
 COLUMNS = ("model", "params", "open_source", "benchmark", "split", "metric", "value", "source")
@@ -128,10 +128,10 @@ def parse_baselines(text: str, name: str = BASELINES_FILE) -> Baselines:
 
 
 def load_baselines(path: Path | None = None) -> Baselines:
-    """The packaged baselines (``evalkit/benchmarks/baselines.csv``), or the CSV at ``path``."""
+    """The packaged baselines (``benchmarks/baselines.csv``), or the CSV at ``path``."""
     try:
         if path is None:
-            text = (resources.files("evalkit") / "benchmarks" / BASELINES_FILE).read_text(encoding="utf-8")
+            text = (cards_dir() / BASELINES_FILE).read_text(encoding="utf-8")
         else:
             text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -35,7 +35,7 @@ from typing import Any, NotRequired, Required, TypedDict
 
 from PIL import Image
 
-from evalkit.report.model import Report, Row
+from evalkit.report.leaderboard import Report, Row
 from evalkit.report.runs import RunResult
 
 __all__ = [

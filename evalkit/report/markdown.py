@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
-from evalkit.report.model import Cell, Column, Report, Row
+from evalkit.report.leaderboard import Cell, Column, Report, Row
 
 MISSING = "-"
 NOISE_DIGITS = 9

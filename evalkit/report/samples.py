@@ -11,15 +11,15 @@ import io
 from pathlib import Path
 from typing import Any
 
-from evalkit.catalog import load_catalog
-from evalkit.data.files import read_data_file
-from evalkit.data.load import data_file_columns
+from evalkit.catalog.cards import load_catalog
+from evalkit.data.local_file import read_data_file
 from evalkit.data.sample import Sample
+from evalkit.data.sources import data_file_columns
 from evalkit.errors import EvalkitError, SampleError
 from evalkit.report.html import samples_from_run
-from evalkit.report.model import Report
+from evalkit.report.leaderboard import Report
 from evalkit.report.runs import RunResult
-from evalkit.store import index_key
+from evalkit.run.store import index_key
 
 MAX_SAMPLES = 200
 THUMBNAIL = 160

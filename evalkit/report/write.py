@@ -7,8 +7,8 @@ from pathlib import Path
 
 from evalkit.errors import RunDirectoryError
 from evalkit.report.html import write_html
+from evalkit.report.leaderboard import Report, build_report
 from evalkit.report.markdown import render_markdown
-from evalkit.report.model import Report, build_report
 from evalkit.report.runs import load_run
 from evalkit.report.samples import collect_samples
 from evalkit.report.xlsx import write_xlsx

@@ -1,4 +1,4 @@
-"""The leaderboard as an Excel workbook (openpyxl), rendered from one :class:`~evalkit.report.model.Report`.
+"""The leaderboard as an Excel workbook (openpyxl), rendered from one :class:`~evalkit.report.leaderboard.Report`.
 
 Sheets: "Summary" (the paper's Table 2 layout: models as rows, runs first; suites as columns; the best
 comparable value per column filled and bold; header row and first column frozen), "Gaps" (each run
@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from evalkit.report.baselines import Scalar
-from evalkit.report.model import Cell, Report, RunBreakdown
+from evalkit.report.leaderboard import Cell, Report, RunBreakdown
 from evalkit.report.safety import write_text
 
 SUMMARY, GAPS, NOT_COMPARED = "Summary", "Gaps", "Not compared"

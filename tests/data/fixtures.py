@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 from PIL import Image
 
-from evalkit.spec import BenchmarkSpec, ColumnMap, Source
+from evalkit.catalog.spec import BenchmarkSpec, ColumnMap, Source
 
 MCQ_COLUMNS = ColumnMap(
     option_letters="ABCD",

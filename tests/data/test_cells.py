@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pandas._libs.parsers import STR_NA_VALUES
 
+from evalkit.catalog.spec import ColumnMap
 from evalkit.data.cells import PANDAS_NA_STRINGS, column_kind, render
-from evalkit.data.files import read_data_file
-from evalkit.data.tsv import read_tsv
-from evalkit.spec import ColumnMap
+from evalkit.data.local_file import read_data_file
+from evalkit.data.vlmevalkit_tsv import read_tsv
 
 COLUMNS = ColumnMap(option_letters="AB", hint="hint", images=(), metadata=("category",))
 #: The cells the issue names, and their neighbours that are not missing.

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from evalkit.data.demo import DEMO_FAMILIES, demo_rows, write_demo_tsv
-from evalkit.data.demo_images import COLOURS
+from evalkit.demo.drawing import COLOURS
+from evalkit.demo.sets import DEMO_FAMILIES, demo_rows, write_demo_tsv
 from evalkit.errors import CatalogError
 
 CASES: dict[str, tuple[str, dict[str, Any]]] = {

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evalkit.data.files import read_data_file
+from evalkit.catalog.spec import ColumnMap
+from evalkit.data.local_file import read_data_file
 from evalkit.errors import DataError, SampleError
-from evalkit.spec import ColumnMap
 
 from .fixtures import BLUE, GREEN, MCQ_COLUMNS, RED, YELLOW, b64, image_pixels, mcq_rows, pixels, write_tsv
 

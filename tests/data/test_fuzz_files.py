@@ -20,9 +20,9 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from evalkit.data.rows import text_columns
+from evalkit.catalog.spec import ColumnMap
+from evalkit.data.row_mapping import text_columns
 from evalkit.data.sample import Sample
-from evalkit.spec import ColumnMap
 from tests.fuzzing import (
     CATALOG,
     COUNTS,

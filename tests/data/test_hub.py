@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.data.hub import HubImage, load_hub
+from evalkit.catalog.spec import ColumnMap, HubSource, RowFilter
+from evalkit.data.hub_dataset import HubImage, load_hub
 from evalkit.errors import DataError
-from evalkit.spec import ColumnMap, HubSource, RowFilter
 
 from .fixtures import BLUE, GREEN, RED, YELLOW, image_pixels, pixels, write_hub_folder
 
@@ -152,8 +152,8 @@ def test_real_chartqa_card_on_a_hub_layout_folder_uses_row_numbers_and_renames(t
 
     import datasets
 
-    from evalkit.catalog import load_catalog
-    from evalkit.data.load import load_samples
+    from evalkit.catalog.cards import load_catalog
+    from evalkit.data.sources import load_samples
 
 
     repo = tmp_path / "ChartQA"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.data.download import fetch_url
-from evalkit.data.load import DataInfo, load_samples
+from evalkit.catalog.spec import BenchmarkSpec, ColumnMap, FileSource, HubSource, TsvSource
+from evalkit.data.sources import DataInfo, load_samples
+from evalkit.data.tsv_download import fetch_url
 from evalkit.errors import DataError
-from evalkit.spec import BenchmarkSpec, ColumnMap, FileSource, HubSource, TsvSource
 
 from .fixtures import (
     MCQ_COLUMNS,

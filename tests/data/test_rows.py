@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evalkit.catalog.spec import AnswerFormat, ColumnMap
 from evalkit.data.cells import CellReading
-from evalkit.data.rows import (
+from evalkit.data.row_mapping import (
     ErrorImage,
     build_sample,
     check_columns,
@@ -23,7 +24,6 @@ from evalkit.data.rows import (
 )
 from evalkit.data.sample import FileImage, Sample
 from evalkit.errors import DataError, SampleError
-from evalkit.spec import AnswerFormat, ColumnMap
 
 MCQ = ColumnMap(option_letters="ABCD", hint="hint", metadata=("category",))
 

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from evalkit.catalog.spec import ColumnMap
 from evalkit.data.sample import Sample
-from evalkit.data.tsv import iter_records, parse_fields, read_tsv
+from evalkit.data.vlmevalkit_tsv import iter_records, parse_fields, read_tsv
 from evalkit.errors import DataError, SampleError
-from evalkit.spec import ColumnMap
 
 from .fixtures import (
     BLUE,

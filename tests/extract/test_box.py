@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit.data.sample import Sample
-from evalkit.extract.box import (
+from evalkit.scoring.extract.box import (
     box_internvl,
     box_vlmevalkit,
     float32,
@@ -18,7 +18,7 @@ from evalkit.extract.box import (
     parse_box_internvl,
     parse_box_vlmevalkit,
 )
-from evalkit.metrics.base import ScoringContext
+from evalkit.scoring.types import ScoringContext
 
 CTX = ScoringContext()
 # The references' own patterns, used only as oracles here.

@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit.data.sample import Sample
-from evalkit.extract import choice
-from evalkit.extract.choice import match_2404, match_head, post_process
-from evalkit.extract.choice_judge import PROMPT_CN, PROMPT_EN, build_prompt, random_letter
 from evalkit.judge.base import JudgeError
-from evalkit.metrics.base import ScoringContext
+from evalkit.scoring.extract import choice
+from evalkit.scoring.extract.choice import match_2404, match_head, post_process
+from evalkit.scoring.extract.choice_judge import PROMPT_CN, PROMPT_EN, build_prompt, random_letter
+from evalkit.scoring.types import ScoringContext
 from tests.fakes import FakeJudge
 
 ANIMALS = (("A", "cat"), ("B", "dog"), ("C", "cow"), ("D", "pig"))

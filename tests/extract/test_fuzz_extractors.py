@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit.data.sample import Sample
-from evalkit.metrics.base import METHODS, Extraction, ScoringContext
-from evalkit.scorers import EXTRACTORS, extractor_named
+from evalkit.scoring.registry import EXTRACTORS, extractor_named
+from evalkit.scoring.types import METHODS, Extraction, ScoringContext
 from tests.fuzzing import (
     COUNTS,
     HANG_SECONDS,
@@ -106,7 +106,7 @@ def test_mmmu_scientific_pattern_matches_the_official_one(text):
     """The linear rewrite of MMMU's ``pattern_scientific`` finds exactly what the official pattern finds."""
     import re
 
-    from evalkit.extract.mmmu import _NUMBER_SCIENTIFIC
+    from evalkit.scoring.extract.mmmu import _NUMBER_SCIENTIFIC
 
     COUNTS["extractor:mmmu pattern comparisons"] += 1
     assert _NUMBER_SCIENTIFIC.findall(text) == re.findall(r"-?\d+(?:\.\d+)?[eE][+-]?\d+", text)

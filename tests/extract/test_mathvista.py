@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit.data.sample import Sample
-from evalkit.extract.mathvista import mathvista, official_prompt, problem_fields, prompt_text
 from evalkit.judge.base import JudgeError
-from evalkit.metrics.base import ScoringContext
+from evalkit.scoring.extract.mathvista import mathvista, official_prompt, problem_fields, prompt_text
+from evalkit.scoring.types import ScoringContext
 from tests.fakes import FakeJudge
 
 NO_JUDGE = ScoringContext()

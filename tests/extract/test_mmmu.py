@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit.data.sample import Sample
-from evalkit.extract.mmmu import (
+from evalkit.scoring.extract.mmmu import (
     extract_numbers,
     is_multiple_choice,
     key_subresponses,
@@ -17,7 +17,7 @@ from evalkit.extract.mmmu import (
     normalize_str,
     parse_open_response,
 )
-from evalkit.metrics.base import ScoringContext
+from evalkit.scoring.types import ScoringContext
 
 CTX = ScoringContext()
 

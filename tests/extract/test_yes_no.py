@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit.data.sample import Sample
-from evalkit.extract.yes_no import (
+from evalkit.judge.base import JudgeError
+from evalkit.scoring.extract.yes_no import (
     TAB_SKIPPED,
     internvl_clean,
     process_punctuation,
@@ -17,8 +18,7 @@ from evalkit.extract.yes_no import (
     yes_no_vlmevalkit,
     yorn_prompt,
 )
-from evalkit.judge.base import JudgeError
-from evalkit.metrics.base import ScoringContext
+from evalkit.scoring.types import ScoringContext
 from tests.fakes import FakeJudge
 
 SAMPLE = Sample(index="VD_figure_0_0_0_0", question="Is the cat black?", answers=("Yes",))

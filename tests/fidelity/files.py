@@ -17,7 +17,7 @@ from typing import Any
 from PIL import Image
 
 from evalkit.config import Environment
-from evalkit.score_command import ScoreRequest, score_file
+from evalkit.scoring.score_file import ScoreRequest, score_file
 
 ENVIRONMENT = Environment(data_root=Path("/nonexistent"), cache_dir=Path("/tmp/evalkit-test-cache"),
                           hub_cache_dir=None, offline=True)

@@ -53,8 +53,8 @@ def test_ccbench_without_split_and_l2_category_scores_like_the_references(predic
 def test_the_paper_letter_post_process_gives_what_internvl_wrote() -> None:
     """InternVL's ``post_process`` output per row; CircularEval (can_infer @4ad5481d) turns it into letters."""
     from evalkit.data.sample import Sample
-    from evalkit.extract.choice import letter_postprocess
-    from evalkit.metrics.base import ScoringContext
+    from evalkit.scoring.extract.choice import letter_postprocess
+    from evalkit.scoring.types import ScoringContext
 
     for row, expected in zip(ROWS, POST_PROCESSED, strict=True):
         options = tuple((letter, text) for letter, text in zip("ABCD", row[2:6], strict=True)

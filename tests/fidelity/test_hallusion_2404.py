@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.extract.yes_no import PERIOD_2404, PERIOD_HEAD, process_punctuation, yorn_label
+from evalkit.scoring.extract.yes_no import PERIOD_2404, PERIOD_HEAD, process_punctuation, yorn_label
 
 from .files import image_cell, score, write_cells
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.catalog import load_catalog
-from evalkit.data.load import load_samples
-from evalkit.prompts import render_texts
+from evalkit.catalog.cards import load_catalog
+from evalkit.data.sources import load_samples
+from evalkit.prompts.layouts import render_texts
 
 from .files import image_cell, score, write_cells
 

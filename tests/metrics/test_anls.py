@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit.data.sample import Sample
-from evalkit.metrics.anls import anls, anls_suite, levenshtein
-from evalkit.metrics.base import Extraction, ScoringContext, ScoringItem
+from evalkit.scoring.metrics.anls import anls, anls_suite, levenshtein
+from evalkit.scoring.types import Extraction, ScoringContext, ScoringItem
 
 
 def item(index, prediction, answers, error=None, **metadata):

@@ -9,8 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit.data.sample import Sample
-from evalkit.metrics.base import ScoringContext, ScoringItem
-from evalkit.metrics.chartqa import (
+from evalkit.scoring.metrics.chartqa import (
     relaxed_accuracy_suite,
     relaxed_accuracy_vlmevalkit_suite,
     relaxed_internvl,
@@ -18,6 +17,7 @@ from evalkit.metrics.chartqa import (
     split_name,
     to_float,
 )
+from evalkit.scoring.types import ScoringContext, ScoringItem
 
 
 def item(index, prediction, answers, split=None, error=None):

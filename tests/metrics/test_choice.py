@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from evalkit.data.sample import Sample
-from evalkit.extract import choice
-from evalkit.metrics.base import Extraction, ScoringContext, ScoringItem
-from evalkit.metrics.choice import accuracy_suite
+from evalkit.scoring.extract import choice
+from evalkit.scoring.metrics.choice import accuracy_suite
+from evalkit.scoring.types import Extraction, ScoringContext, ScoringItem
 from tests.fakes import FakeJudge
 
 OPTIONS = (("A", "cat"), ("B", "dog"), ("C", "cow"))

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from evalkit.data.sample import Sample
-from evalkit.extract import choice
 from evalkit.judge.base import JudgeError
-from evalkit.metrics.base import Extraction, ScoringContext, ScoringItem
-from evalkit.metrics.circular import build_groups, circular_accuracy_suite, group_index
+from evalkit.scoring.extract import choice
+from evalkit.scoring.metrics.circular import build_groups, circular_accuracy_suite, group_index
+from evalkit.scoring.types import Extraction, ScoringContext, ScoringItem
 from tests.fakes import FakeJudge
 
 TEXTS = ("cat", "dog", "cow", "pig")

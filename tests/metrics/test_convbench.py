@@ -16,14 +16,14 @@ from hypothesis import strategies as st
 import evalkit
 from evalkit.data.sample import Sample
 from evalkit.judge.base import ChatMessage, JudgeError
-from evalkit.metrics import convbench
-from evalkit.metrics.base import ScoringContext, ScoringItem
-from evalkit.metrics.convbench_prompts import (
+from evalkit.scoring.metrics import convbench
+from evalkit.scoring.metrics.convbench_prompts import (
     Conversation,
     answer_extraction_messages,
     pairwise_messages,
     prompt_text,
 )
+from evalkit.scoring.types import ScoringContext, ScoringItem
 from tests.fakes import FakeJudge
 
 PROMPTS = Path(evalkit.__file__).parent / "judge" / "prompts"

@@ -8,9 +8,8 @@ import random
 import pytest
 
 from evalkit.data.sample import Sample
-from evalkit.extract.box import float32
-from evalkit.metrics.base import Extraction, ScoringContext, ScoringItem
-from evalkit.metrics.grounding import (
+from evalkit.scoring.extract.box import float32
+from evalkit.scoring.metrics.grounding import (
     ground_truth_boxes,
     iou_internvl,
     iou_vlmevalkit,
@@ -18,6 +17,7 @@ from evalkit.metrics.grounding import (
     refcoco_vlmevalkit_suite,
     split_of,
 )
+from evalkit.scoring.types import Extraction, ScoringContext, ScoringItem
 
 CTX = ScoringContext()
 

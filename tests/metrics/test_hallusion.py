@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import pytest
 
 from evalkit.data.sample import Sample
-from evalkit.extract.yes_no import yes_no_vlmevalkit
-from evalkit.metrics.base import Extraction, ScoringContext, ScoringItem
-from evalkit.metrics.hallusion import hallusion_suite, headline, index_fields
+from evalkit.scoring.extract.yes_no import yes_no_vlmevalkit
+from evalkit.scoring.metrics.hallusion import hallusion_suite, headline, index_fields
+from evalkit.scoring.types import Extraction, ScoringContext, ScoringItem
 
 CTX = ScoringContext()
 Row = tuple[str, int, int, int, str, str]  # l2-category, set, figure, question, answer, reply

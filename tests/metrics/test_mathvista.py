@@ -11,10 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit.data.sample import Sample
-from evalkit.extract.mathvista import Problem, prompt_text
 from evalkit.judge.base import JudgeError
-from evalkit.metrics.base import Extraction, ScoringContext, ScoringItem
-from evalkit.metrics.mathvista import (
+from evalkit.scoring.extract.mathvista import Problem, prompt_text
+from evalkit.scoring.metrics.mathvista import (
     levenshtein,
     mathvista_suite,
     mathvista_vlmevalkit_suite,
@@ -23,6 +22,7 @@ from evalkit.metrics.mathvista import (
     post_check,
     vlmevalkit_prompt,
 )
+from evalkit.scoring.types import Extraction, ScoringContext, ScoringItem
 from tests.fakes import FakeJudge
 
 CTX = ScoringContext()

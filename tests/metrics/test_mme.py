@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import pytest
 
 from evalkit.data.sample import Sample
-from evalkit.extract.yes_no import yes_no_internvl, yes_no_vlmevalkit
-from evalkit.metrics.base import Extraction, ScoringContext, ScoringItem
-from evalkit.metrics.mme import COGNITION, PERCEPTION, mme_suite, mme_vlmevalkit_suite
+from evalkit.scoring.extract.yes_no import yes_no_internvl, yes_no_vlmevalkit
+from evalkit.scoring.metrics.mme import COGNITION, PERCEPTION, mme_suite, mme_vlmevalkit_suite
+from evalkit.scoring.types import Extraction, ScoringContext, ScoringItem
 
 CTX = ScoringContext()
 Row = tuple[str, str, str, str]  # category, image_path, answer, reply

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from evalkit.data.sample import Sample
-from evalkit.extract.mmmu import mmmu
-from evalkit.metrics.base import ScoringContext, ScoringItem
-from evalkit.metrics.mmmu import eval_multi_choice, eval_open, gold_answer, mmmu_accuracy_suite
+from evalkit.scoring.extract.mmmu import mmmu
+from evalkit.scoring.metrics.mmmu import eval_multi_choice, eval_open, gold_answer, mmmu_accuracy_suite
+from evalkit.scoring.types import ScoringContext, ScoringItem
 
 CTX = ScoringContext()
 OPTIONS = (("A", "12"), ("B", "24"), ("C", "36"))

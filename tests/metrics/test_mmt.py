@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from evalkit.data.sample import Sample
-from evalkit.extract import choice
-from evalkit.metrics.base import ScoringContext, ScoringItem
-from evalkit.metrics.mmt import mmt_accuracy_suite
+from evalkit.scoring.extract import choice
+from evalkit.scoring.metrics.mmt import mmt_accuracy_suite
+from evalkit.scoring.types import ScoringContext, ScoringItem
 
 OPTIONS = (("A", "yes"), ("B", "no"))
 

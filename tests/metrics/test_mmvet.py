@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from evalkit.data.sample import Sample
 from evalkit.judge.base import JudgeError
-from evalkit.metrics import mmvet
-from evalkit.metrics.base import ScoringContext, ScoringItem
+from evalkit.scoring.metrics import mmvet
+from evalkit.scoring.types import ScoringContext, ScoringItem
 from tests.fakes import FakeJudge
 
 PROMPT_START = ("Compare the ground truth and prediction from AI models, to give a correctness score for the "

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit.data.sample import Sample
-from evalkit.metrics.base import ScoringContext, ScoringItem
-from evalkit.metrics.ocrbench import CATEGORIES, HMER, ocrbench_hit, ocrbench_suite
+from evalkit.scoring.metrics.ocrbench import CATEGORIES, HMER, ocrbench_hit, ocrbench_suite
+from evalkit.scoring.types import ScoringContext, ScoringItem
 
 REGULAR = "Regular Text Recognition"
 

@@ -7,8 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit.data.sample import Sample
-from evalkit.metrics.base import ScoringContext, ScoringItem
-from evalkit.metrics.vqa import (
+from evalkit.scoring.metrics.vqa import (
     normalize_internvl,
     normalize_vlmevalkit,
     soft_accuracy,
@@ -16,6 +15,7 @@ from evalkit.metrics.vqa import (
     vqa_accuracy_suite,
     vqa_accuracy_vlmevalkit_suite,
 )
+from evalkit.scoring.types import ScoringContext, ScoringItem
 
 
 def item(index, prediction, answers, error=None, **metadata):

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from evalkit.catalog.spec import GenerationParams
 from evalkit.errors import ModelSpecError
 from evalkit.models.base import Generation, ImagePart, Message, Request, TextPart
 from evalkit.models.hf import HFAdapter
 from evalkit.models.hf_support import generate_kwargs, pixels_to_images, resolve_dtype
 from evalkit.models.registry import ModelOptions, load_model
 from evalkit.models.tiny import IMAGE_SIZE, TINY_RANDOM_NAME, build_tiny_random
-from evalkit.spec import GenerationParams
 
 GREEDY = GenerationParams(max_new_tokens=12)
 

@@ -30,13 +30,13 @@ import torch
 from packaging.version import Version
 from PIL import Image
 
+from evalkit.catalog.spec import GenerationParams
 from evalkit.errors import ModelSpecError
 from evalkit.models.base import ImagePart, Message, Request, TextPart
 from evalkit.models.hf import HFAdapter
 from evalkit.models.internvl_prompt import PAPER_SYSTEM_LINE
 from evalkit.models.registry import ModelOptions, load_model
 from evalkit.models.transformers_compat import transformers_version
-from evalkit.spec import GenerationParams
 from evalkit.tiling import choose_grid
 
 pytestmark = pytest.mark.skipif(

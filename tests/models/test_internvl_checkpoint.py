@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 
 from evalkit.cli import main
-from evalkit.commands import write_demo_sets
+from evalkit.cli.commands import write_demo_sets
 from tests.models.internvl_reference import (
     FIXTURE,
     Reference,

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from evalkit.catalog.spec import GenerationParams
 from evalkit.errors import ModelSpecError
-from evalkit.http_client import RetryPolicy
 from evalkit.models.backends import load_extra_backend
 from evalkit.models.base import Generation, ImagePart, Message, Part, Request, TextPart
+from evalkit.models.http_client import RetryPolicy
 from evalkit.models.openai import OpenAIAdapter, estimated_cost, render_messages, sampling_fields
-from evalkit.spec import GenerationParams
 from tests.judge.server import (
     CHAT_PATH,
     FAKE_MODEL,

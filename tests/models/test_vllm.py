@@ -12,13 +12,13 @@ import pytest
 from PIL import Image
 
 import evalkit.models.vllm as vllm_backend
+from evalkit.catalog.spec import GenerationParams
 from evalkit.errors import ModelSpecError
 from evalkit.models.backends import load_extra_backend
 from evalkit.models.base import Generation, ImagePart, Message, Part, Request, TextPart
 from evalkit.models.registry import ModelOptions
 from evalkit.models.tiny import TINY_RANDOM_NAME, build_tiny_random
 from evalkit.models.vllm import VLLMAdapter, sampling_kwargs
-from evalkit.spec import GenerationParams
 
 GREEDY = GenerationParams(max_new_tokens=16, min_new_tokens=2, seed=5)
 SAMPLED = GenerationParams(max_new_tokens=8, do_sample=True, temperature=0.6, top_p=0.9, top_k=20, seed=11)

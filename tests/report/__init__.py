@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from evalkit.catalog import load_catalog
+from evalkit.catalog.cards import load_catalog
 
 
 def scores(name: str, metric: str, score: float | None, *, breakdown: dict[str, Any] | None = None,

@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import shutil
 from dataclasses import FrozenInstanceError
-from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from evalkit.catalog import Catalog, cards_dir, load_catalog
+from evalkit.catalog.cards import Catalog, cards_dir, load_catalog
 from evalkit.errors import CatalogError, DataError
 from evalkit.report.baselines import (
     Baseline,
@@ -44,7 +43,7 @@ def test_records_equal_the_shared_csv_row_for_row():
 
 @pytest.mark.skipif(not SHARED_CSV.is_file(), reason=f"{SHARED_CSV} is absent")
 def test_the_packaged_file_is_a_byte_identical_copy():
-    packaged = (resources.files("evalkit") / "benchmarks" / "baselines.csv").read_bytes()
+    packaged = (cards_dir() / "baselines.csv").read_bytes()
     assert packaged == SHARED_CSV.read_bytes()
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from evalkit.report.baselines import Baseline, Baselines, load_baselines
+from evalkit.report.leaderboard import build_report
 from evalkit.report.markdown import escape, number, render_markdown, signed
-from evalkit.report.model import build_report
 from evalkit.report.runs import load_run
 from tests.report import alpha_suites, beta_suites, scores, write_run
 

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from evalkit.report.baselines import load_baselines
-from evalkit.report.model import build_report
+from evalkit.report.leaderboard import build_report
 from evalkit.report.runs import load_run
 from evalkit.report.safety import neutralise_formula
 from evalkit.report.xlsx import BEST_FILL, RUN_FILL, sheet_name, write_xlsx

@@ -1,0 +1,168 @@
+"""What each subcommand does, once its flags are parsed."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from evalkit.catalog.cards import load_catalog
+from evalkit.config import Environment, ModelConfig, RunConfig
+from evalkit.run.runner import BenchmarkOutcome, Runner
+from evalkit.scoring.suite import ScoredBenchmark
+
+if TYPE_CHECKING:
+    from evalkit.report.write import WrittenReport
+from evalkit.cli.table import format_table
+
+DEMO_OUTPUT = Path("results/demo")
+DEMO_MAX_NEW_TOKENS = 24
+
+
+def format_score(scored: ScoredBenchmark | None) -> str:
+    if scored is None or scored.suite.score is None:
+        return "not scored"
+    return f"{scored.suite.score:.2f}"
+
+
+NOTE_WIDTH = 60
+
+
+def score_note(scored: ScoredBenchmark | None) -> str:
+    """Why a suite is not scored (cut to fit; scores.json has it whole), or how the other protocol differs."""
+    if scored is None:
+        return ""
+    if scored.suite.score is None:
+        reason = scored.suite.reason or ""
+        return reason if len(reason) <= NOTE_WIDTH else reason[: NOTE_WIDTH - 1].rstrip() + "…"
+    other = scored.document.get("other_protocol", {})
+    differ = other.get("samples_scored_differently", 0)
+    return f"{other.get('protocol')} differs on {differ}" if differ else ""
+
+
+def summary_table(outcomes: list[BenchmarkOutcome]) -> str:
+    rows = [(o.name, o.scored.suite.metric if o.scored else "", format_score(o.scored), o.samples, o.generated,
+             o.reused, o.errors, score_note(o.scored)) for o in outcomes]
+    headers = ("benchmark", "metric", "score", "samples", "generated", "reused", "errors", "note")
+    return format_table(headers, rows)
+
+
+def run(config: RunConfig) -> int:
+    from evalkit.models.registry import ModelOptions, check_model
+
+    check_model(config.model.spec, ModelOptions(trust_remote_code=config.model.trust_remote_code))
+    outcomes = Runner(config).run()
+    print(summary_table(outcomes))
+    if not all(outcome.finished_here for outcome in outcomes):
+        print("\nthis rank's share is done; another rank merges, scores and writes the report")
+        return 0
+    written = write_report_quietly(config.output)
+    print(f"\nrun directory: {config.output} (per benchmark: predictions.jsonl, scores.json, details.jsonl; "
+          "manifest.json)")
+    if written is not None:
+        print(f"\n{written.markdown}\nreport: {', '.join(str(path) for path in written.files)}")
+    return 0
+
+
+def write_report_quietly(run_dir: Path) -> WrittenReport | None:
+    """The run's own leaderboard under ``<run>/report/``; a run with nothing scored has none."""
+    from evalkit.report.write import write_report
+
+    if not any(run_dir.glob("*/scores.json")):
+        return None
+    return write_report([run_dir], run_dir / "report")
+
+
+def report(runs: list[Path], output: Path) -> int:
+    from evalkit.report.write import write_report
+
+    written = write_report(runs, output)
+    print(written.markdown)
+    print(f"report: {', '.join(str(path) for path in written.files)}")
+    return 0
+
+
+def compare(args: argparse.Namespace) -> int:
+    from evalkit.compare.gate import compare_runs
+    from evalkit.compare.output import render_markdown, write_outputs
+
+    result = compare_runs(args.base, args.candidate, alpha=args.alpha, min_delta=args.min_delta,
+                          bootstrap=args.bootstrap, seed=args.seed)
+    print(render_markdown(result))
+    if args.output is not None:
+        summary, gate = write_outputs(result, args.output)
+        print(f"written: {summary}, {gate}")
+    return result.exit_code
+
+
+def score(args: argparse.Namespace) -> int:
+    from evalkit.scoring.score_file import ScoreRequest, score_file
+
+    request = ScoreRequest(benchmark=args.benchmark, predictions=args.predictions, output=args.output,
+                           protocol=args.protocol, judge=args.judge, judge_base_url=args.judge_base_url,
+                           data_file=args.data_file, source=args.source, seed=args.seed,
+                           timeout=args.request_timeout, max_retries=args.max_retries)
+    scored = score_file(request)
+    headers = ("benchmark", "protocol", "metric", "score", "n", "note")
+    print(format_table(headers, [(scored.name, args.protocol, scored.suite.metric, format_score(scored),
+                                  scored.suite.n, score_note(scored))]))
+    if "note" in scored.document:
+        print(scored.document["note"])
+    print(f"\nwritten: {args.output / 'scores.json'}, {args.output / 'details.jsonl'}"
+          + (f", {scored.submission}" if scored.submission else ""))
+    return 0
+
+
+def write_demo_sets(folder: Path) -> dict[str, Path]:
+    """Every suite's built-in sample set, written as VLMEvalKit TSVs into ``folder``."""
+    from evalkit.demo.sets import write_demo_tsv
+
+    paths = {}
+    for spec in load_catalog():
+        options = {key: value for key, value in spec.demo.items() if key != "family"}
+        paths[spec.name] = write_demo_tsv(spec.demo["family"], folder / f"{spec.name}.tsv", language=spec.language,
+                                          answers_hidden=spec.answers_hidden, **options)
+    return paths
+
+
+def demo(output: Path = DEMO_OUTPUT) -> int:
+    """Every suite's demo set through ``tiny-random`` on the CPU (generation capped for speed)."""
+    catalog = load_catalog()
+    config = RunConfig(model=ModelConfig("tiny-random", device="cpu", dtype="float32"),
+                       benchmarks=tuple(catalog.names), output=output, environment=Environment.current(),
+                       batch_size=8, max_new_tokens=DEMO_MAX_NEW_TOKENS, demo_data=write_demo_sets(output / "data"))
+    print(f"evalkit demo: {len(catalog)} suites, built-in sample sets, tiny-random model on the CPU, "
+          f"at most {DEMO_MAX_NEW_TOKENS} new tokens")
+    return run(config)
+
+
+def list_registry(what: str) -> int:
+    if what == "models":
+        from evalkit.models.registry import KNOWN_BACKENDS
+
+        print(format_table(("spec", "backend"), KNOWN_BACKENDS))
+        return 0
+    rows = []
+    for spec in load_catalog():
+        paper, vlmevalkit = spec.protocol("paper"), spec.protocol("vlmevalkit")
+        rows.append((spec.name, spec.task, paper.metric, f"{paper.max_tiles}/{vlmevalkit.max_tiles}",
+                     f"{paper.generation.max_new_tokens}/{vlmevalkit.generation.max_new_tokens}",
+                     ",".join(spec.sources), ", ".join(spec.aliases)))
+    headers = ("benchmark", "task", "metric (paper)", "tiles p/v", "tokens p/v", "sources", "aliases")
+    print(format_table(headers, rows))
+    return 0
+
+
+def preview(args: argparse.Namespace) -> int:
+    from evalkit.run.preview import write_preview
+
+    data_file = args.data_file
+    if args.demo:
+        spec = load_catalog().get(args.benchmark)
+        data_file = write_demo_sets(args.output / "data")[spec.name]
+    written = write_preview(benchmark=args.benchmark, index=args.index, output=args.output, protocol=args.protocol,
+                            model_spec=args.model, data_file=data_file, source=args.source,
+                            max_tiles=args.max_tiles, trust_remote_code=args.trust_remote_code)
+    for path in written:
+        print(path)
+    return 0
