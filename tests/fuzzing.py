@@ -1,5 +1,5 @@
 """Shared material for the input-fuzzing tests (tests/data/test_fuzz_files.py, tests/data/test_bad_inputs.py,
-tests/extract/test_fuzz_extractors.py).
+tests/scoring/extract/test_fuzz_extractors.py).
 
 The promise under test (docs/reliability.md, "Bad input"): whatever a data file
 holds, loading it ends in exactly one of two ways:

@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from evalkit.errors import SampleError
+from tests.cli.test_cli import run_cli
 from tests.fuzzing import (
     COUNTS,
     HANG_SECONDS,
@@ -31,7 +32,6 @@ from tests.fuzzing import (
     tsv_text,
     zip_bytes,
 )
-from tests.test_cli import run_cli
 
 GOOD = b64(png(0))
 #: (name, file name, content, fragments the DataError must contain) — each must fail to load, naming the file.

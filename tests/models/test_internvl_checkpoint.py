@@ -32,7 +32,7 @@ from tests.models.internvl_reference import (
     read_tsv,
     vqa_question,
 )
-from tests.test_runner import png_base64
+from tests.run.test_runner import png_base64
 
 pytestmark = [needs_fixture, needs_checkpoint_code]
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}

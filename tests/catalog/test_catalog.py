@@ -118,7 +118,7 @@ def test_extends_of_an_unknown_card_is_an_error(tmp_path):
 
 
 def test_catalog_loads_from_an_installed_non_editable_copy(tmp_path):
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                     "--target", str(target), str(repo)], check=True, capture_output=True, timeout=300)

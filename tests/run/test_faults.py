@@ -36,7 +36,7 @@ from tests.judge.server import (
     rate_limited,
     server_error,
 )
-from tests.test_runner import write_tsv
+from tests.run.test_runner import write_tsv
 
 TIMEOUT = 1.0
 HANG = 20.0  # far past the timeout; the server releases it when the test leaves it

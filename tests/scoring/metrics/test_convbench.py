@@ -83,7 +83,7 @@ def ctx(judge: Any, **options: Any) -> ScoringContext:
 
 def baselines_csv() -> Path:
     for path in (Path(evalkit.__file__).parent / "benchmarks" / "baselines.csv",
-                 Path(__file__).resolve().parents[3] / "shared" / "paper_baselines.csv"):
+                 Path(__file__).resolve().parents[4] / "shared" / "paper_baselines.csv"):
         if path.exists():
             return path
     pytest.skip("paper_baselines.csv is not available")

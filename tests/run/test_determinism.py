@@ -25,7 +25,7 @@ from evalkit.catalog.cards import load_catalog
 from evalkit.cli.commands import write_demo_sets
 from tests.support.processes import pythonpath
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 #: A multiple-choice suite (letter extraction, accuracy) and a grounding suite (float box arithmetic).
 SUITES = ("AI2D_TEST", "RefCOCO")
 COMPARED = ("predictions.jsonl", "details.jsonl", "scores.json", "run.json")

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from tests.judge.server import FakeOpenAIServer, Reply
+from tests.run.test_runner import write_tsv
 from tests.support.processes import pythonpath
-from tests.test_runner import write_tsv
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FIELDS = ("index", "instruction", "prompt", "prediction", "error")
 
 

@@ -6,7 +6,7 @@ import json
 
 from evalkit.cli import main
 from tests.judge.server import FakeOpenAIServer, Reply
-from tests.test_runner import write_tsv
+from tests.run.test_runner import write_tsv
 
 KEY = "sk-live-DO-NOT-LEAK-1234"
 

@@ -29,10 +29,10 @@ from pathlib import Path
 import pytest
 
 from evalkit.models.tiny import ensure_tiny_random
+from tests.run.test_runner import write_tsv
 from tests.support.processes import pythonpath
-from tests.test_runner import write_tsv
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BENCHMARK = "DocVQA_VAL"
 FIELDS = ("index", "instruction", "prompt", "prediction", "error")
 ROWS = 24

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from evalkit.cli import main
+from tests.run.test_runner import png_base64, write_tsv
 from tests.support.processes import pythonpath
-from tests.test_runner import png_base64, write_tsv
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run_cli(args: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
