@@ -67,10 +67,11 @@ def run(config: RunConfig) -> int:
 def write_report_quietly(run_dir: Path) -> WrittenReport | None:
     """The run's own leaderboard under ``<run>/report/``; a run with nothing scored has none."""
     from evalkit.report.write import write_report
+    from evalkit.run.folder import REPORT, SCORES
 
-    if not any(run_dir.glob("*/scores.json")):
+    if not any(run_dir.glob(f"*/{SCORES}")):
         return None
-    return write_report([run_dir], run_dir / "report")
+    return write_report([run_dir], run_dir / REPORT)
 
 
 def report(runs: list[Path], output: Path) -> int:

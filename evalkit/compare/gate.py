@@ -18,7 +18,6 @@ missing files raise :class:`evalkit.errors.DataError` (exit 2) naming the file; 
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,15 +26,11 @@ from typing import Any
 
 from evalkit.compare.stats import IMPROVED, REGRESSED, PairedStats, paired_stats, sample_scale, verdict
 from evalkit.errors import DataError, EvalkitError
-from evalkit.run.store import index_key
+from evalkit.run.folder import SCORES, RunFolder, SuiteFolder, index_key
 
 MISMATCH = "mismatch"
 NOT_SCORED = "not scored"
 NOT_COMPARED = "not compared"
-
-MANIFEST = "manifest.json"
-SCORES = "scores.json"
-DETAILS = "details.jsonl"
 
 EXAMPLES_KEPT = 5
 """How many sample indices of each unpaired kind are kept for the report."""
@@ -143,51 +138,13 @@ class _Row:
     score: float | None
 
 
-def _read_json(path: Path) -> Any:
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return json.load(handle)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"{path}: unreadable JSON ({exc})") from exc
-
-
-def _read_object(path: Path) -> dict[str, Any]:
-    data = _read_json(path)
-    if not isinstance(data, dict):
-        raise DataError(f"{path}: expected a JSON object, found {type(data).__name__}")
-    return data
-
-
-def read_details(path: Path) -> dict[str, _Row]:
-    """``details.jsonl`` as ``{index_key(index): row}``; a bad line raises :class:`DataError` naming ``path:line``."""
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
+def read_details(suite: SuiteFolder) -> dict[str, _Row]:
+    """A suite's ``details.jsonl`` as ``{index_key(index): row}`` (checked by :meth:`SuiteFolder.details`)."""
     rows: dict[str, _Row] = {}
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: unreadable ({exc})") from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
-        if not isinstance(record, dict) or "index" not in record or "score" not in record:
-            raise DataError(f"{path}:{number}: expected an object with 'index' and 'score'")
-        score = record["score"]
-        valid = score is None or (isinstance(score, int | float) and not isinstance(score, bool))
-        if not valid or (score is not None and not math.isfinite(score)):
-            raise DataError(f"{path}:{number}: 'score' must be a finite number or null, got {score!r}")
-        key = index_key(record["index"])
-        if key in rows:
-            raise DataError(f"{path}:{number}: index {key} appears twice")
-        sample_hash = record.get("sample_hash")
-        rows[key] = _Row(str(sample_hash) if sample_hash is not None else None,
-                         float(score) if score is not None else None)
+    for record in suite.details():
+        sample_hash, score = record.get("sample_hash"), record["score"]
+        rows[index_key(record["index"])] = _Row(str(sample_hash) if sample_hash is not None else None,
+                                                float(score) if score is not None else None)
     return rows
 
 
@@ -271,44 +228,20 @@ def config_mismatches(base_entry: Mapping[str, Any] | None, base_scores: Mapping
     return found
 
 
-class _Run:
-    """One run directory: its manifest and the suites that have a ``scores.json``."""
-
-    def __init__(self, root: Path) -> None:
-        if not root.is_dir():
-            raise DataError(f"{root}: not a directory")
-        self.root = root
-        manifest = _read_object(root / MANIFEST)
-        benchmarks = manifest.get("benchmarks", {})
-        if not isinstance(benchmarks, dict):
-            raise DataError(f"{root / MANIFEST}: 'benchmarks' is not an object")
-        self.benchmarks: dict[str, Any] = benchmarks
-        self.suites = sorted(path.parent.name for path in root.glob(f"*/{SCORES}"))
-        if not self.suites:
-            raise DataError(f"{root}: no <suite>/{SCORES} found: not a run directory")
-
-    def scores(self, suite: str) -> dict[str, Any]:
-        path = self.root / suite / SCORES
-        data = _read_object(path)
-        score = data.get("score")
-        if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
-            raise DataError(f"{path}: 'score' must be a number or null, got {score!r}")
-        return data
-
-    def entry(self, suite: str) -> dict[str, Any] | None:
-        entry = self.benchmarks.get(suite)
-        return entry if isinstance(entry, dict) else None
-
-    def details(self, suite: str) -> dict[str, _Row]:
-        return read_details(self.root / suite / DETAILS)
+def _read_run(root: Path) -> RunFolder:
+    """A run folder that has at least one scored suite."""
+    run = RunFolder.read(root)
+    if not run.suites:
+        raise DataError(f"{root}: no <suite>/{SCORES} found: not a run directory")
+    return run
 
 
 def _headline_is_mean(scores: list[float], headline: float, scale: float) -> bool:
     return bool(scores) and abs(sum(scores) / len(scores) * scale - headline) <= _MEAN_TOLERANCE
 
 
-def _compare_suite(suite: str, base: _Run, candidate: _Run, settings: GateSettings) -> SuiteComparison:
-    base_scores, candidate_scores = base.scores(suite), candidate.scores(suite)
+def _compare_suite(suite: str, base: RunFolder, candidate: RunFolder, settings: GateSettings) -> SuiteComparison:
+    base_scores, candidate_scores = base.suites[suite].scores, candidate.suites[suite].scores
     higher = bool(base_scores.get("higher_is_better", True))
     result = SuiteComparison(suite=suite, metric=str(base_scores.get("metric", "")), higher_is_better=higher,
                              base_score=base_scores.get("score"), candidate_score=candidate_scores.get("score"),
@@ -329,7 +262,8 @@ def _compare_suite(suite: str, base: _Run, candidate: _Run, settings: GateSettin
         return result
     if base.entry(suite) is None:
         result.notes.append("neither manifest records this suite's configuration: only scores.json was checked")
-    pairing, paired_base, paired_candidate = pair_samples(base.details(suite), candidate.details(suite))
+    pairing, paired_base, paired_candidate = pair_samples(read_details(base.suites[suite]),
+                                                          read_details(candidate.suites[suite]))
     result.pairing = pairing
     if pairing.unpaired:
         result.notes.append(f"compared on the {pairing.paired} paired samples; {pairing.unpaired} unpaired")
@@ -373,11 +307,12 @@ def compare_runs(base_dir: str | Path, candidate_dir: str | Path, *, alpha: floa
     """
     settings = GateSettings(alpha=alpha, min_delta=min_delta, bootstrap=bootstrap, seed=seed)
     check_settings(settings)
-    base, candidate = _Run(Path(base_dir)), _Run(Path(candidate_dir))
-    common = [suite for suite in base.suites if suite in candidate.suites]
+    base, candidate = _read_run(Path(base_dir)), _read_run(Path(candidate_dir))
+    base_suites, candidate_suites = sorted(base.suites), sorted(candidate.suites)
+    common = [suite for suite in base_suites if suite in candidate.suites]
     if not common:
-        raise DataError(f"{base.root} and {candidate.root} have no suite in common")
+        raise DataError(f"{base.path} and {candidate.path} have no suite in common")
     suites = [_compare_suite(suite, base, candidate, settings) for suite in common]
     return GateResult(base_dir=str(base_dir), candidate_dir=str(candidate_dir), settings=settings, suites=suites,
-                      only_base=[s for s in base.suites if s not in candidate.suites],
-                      only_candidate=[s for s in candidate.suites if s not in base.suites])
+                      only_base=[s for s in base_suites if s not in candidate.suites],
+                      only_candidate=[s for s in candidate_suites if s not in base.suites])

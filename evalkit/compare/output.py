@@ -7,8 +7,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from typing import Any
 from evalkit.compare.gate import MISMATCH, NOT_COMPARED, NOT_SCORED, GateResult, Pairing, SuiteComparison
 from evalkit.compare.stats import IMPROVED, NO_CHANGE, REGRESSED
 from evalkit.errors import EvalkitError
-from evalkit.files import write_json_atomic
+from evalkit.files import write_atomic, write_json_atomic
 
 GATE_JSON_VERSION = 1
 SUMMARY_FILE = "summary.md"
@@ -178,24 +176,13 @@ def to_json(result: GateResult) -> dict[str, Any]:
     }
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-
-
 def write_outputs(result: GateResult, output_dir: str | Path) -> tuple[Path, Path]:
     """Write ``summary.md`` and ``gate.json`` into ``output_dir`` (created if needed); returns their paths."""
     folder = Path(output_dir)
     summary, gate = folder / SUMMARY_FILE, folder / GATE_FILE
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _write_text_atomic(summary, render_markdown(result))
+        write_atomic(summary, render_markdown(result))
         write_json_atomic(gate, to_json(result))
     except OSError as exc:
         raise EvalkitError(f"{folder}: cannot write the gate's outputs ({exc.strerror or exc})") from exc

@@ -19,12 +19,30 @@ from evalkit.report.leaderboard import (
     build_report,
 )
 from evalkit.report.markdown import render_markdown
-from evalkit.report.runs import RunResult, SuiteResult, load_run
 from evalkit.report.safety import neutralise_formula
 from evalkit.report.xlsx import write_xlsx
+from evalkit.run.folder import RunFolder, SuiteFolder, load_run
 
 __all__ = [
-    "Baseline", "Baselines", "BreakdownSection", "Cell", "Column", "Gap", "NotCompared", "Report", "ReportEntry",
-    "Row", "RunBreakdown", "RunInfo", "RunResult", "SuiteBreakdown", "SuiteResult", "build_report",
-    "load_baselines", "load_run", "neutralise_formula", "render_markdown", "write_xlsx",
+    "Baseline",
+    "Baselines",
+    "BreakdownSection",
+    "Cell",
+    "Column",
+    "Gap",
+    "NotCompared",
+    "Report",
+    "ReportEntry",
+    "Row",
+    "RunBreakdown",
+    "RunFolder",
+    "RunInfo",
+    "SuiteBreakdown",
+    "SuiteFolder",
+    "build_report",
+    "load_baselines",
+    "load_run",
+    "neutralise_formula",
+    "render_markdown",
+    "write_xlsx",
 ]

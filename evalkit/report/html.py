@@ -35,8 +35,9 @@ from typing import Any, NotRequired, Required, TypedDict
 
 from PIL import Image
 
+from evalkit.files import write_atomic
 from evalkit.report.leaderboard import Report, Row
-from evalkit.report.runs import RunResult
+from evalkit.run.folder import RunFolder, lenient_json_lines
 
 __all__ = [
     "IMAGE_DATA_URL", "RADAR_REFERENCES", "SampleView", "Samples", "render_html", "samples_from_run", "write_html",
@@ -257,30 +258,15 @@ def build_payload(report: Report, *, samples: Samples | None = None, title: str 
     }
 
 
-def _json_lines(path: Path) -> list[dict[str, Any]]:
-    """The JSON objects of a ``.jsonl`` file (none when it is missing; lines that are not objects skipped)."""
-    if not path.is_file():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows
-
-
-def samples_from_run(run: RunResult, label: str, *, limit: int | None = None) -> dict[tuple[str, str], list[Any]]:
+def samples_from_run(run: RunFolder, label: str, *, limit: int | None = None) -> dict[tuple[str, str], list[Any]]:
     """The sample browser's rows for one run (no images): per suite, ``details.jsonl`` joined by ``index``
     with ``predictions.jsonl`` (for the instruction), at most ``limit`` per suite. ``label`` is the run's
     ``RunInfo.label`` in the report."""
     result: dict[tuple[str, str], list[Any]] = {}
     for name, suite in run.suites.items():
-        prompts = {str(row.get("index")): row for row in _json_lines(suite.details_path.parent / "predictions.jsonl")}
+        prompts = {str(row.get("index")): row for row in lenient_json_lines(suite.predictions_path)}
         rows = []
-        for detail in _json_lines(suite.details_path)[:limit]:
+        for detail in lenient_json_lines(suite.details_path)[:limit]:
             prediction = prompts.get(str(detail.get("index")), {})
             rows.append({**detail, "instruction": prediction.get("instruction", prediction.get("prompt")),
                          "prediction": detail.get("prediction", prediction.get("prediction"))})
@@ -368,5 +354,5 @@ def write_html(report: Report, path: Path | str, *, samples: Samples | None = No
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     text = render_html(report, samples=samples, title=title, radar_references=radar_references)
-    target.write_text(text, encoding="utf-8")
+    write_atomic(target, text)
     return target

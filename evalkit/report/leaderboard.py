@@ -31,7 +31,7 @@ from evalkit.report.baselines import (
     resolve_path,
     sections_of,
 )
-from evalkit.report.runs import RunResult, SuiteResult
+from evalkit.run.folder import RunFolder, SuiteFolder
 
 PAPER_PROTOCOL = "paper"
 GAP_REFERENCES = ("GPT-4V", "InternVL-Chat-V1.5")
@@ -178,7 +178,7 @@ class Report:
         return tuple(gap for gap in self.gaps if gap.run == run)
 
 
-def _labels(runs: Sequence[RunResult]) -> list[str]:
+def _labels(runs: Sequence[RunFolder]) -> list[str]:
     """Model names, with the run folder added where two runs share a model, then a counter if still equal."""
     models = Counter(run.model for run in runs)
     labels = [run.model if models[run.model] == 1 else f"{run.model} ({run.path.name})" for run in runs]
@@ -189,7 +189,7 @@ def _labels(runs: Sequence[RunResult]) -> list[str]:
     return labels
 
 
-def _protocol_note(spec: BenchmarkSpec, suite: SuiteResult, run: RunResult) -> str | None:
+def _protocol_note(spec: BenchmarkSpec, suite: SuiteFolder, run: RunFolder) -> str | None:
     """None when the suite was scored as the paper's numbers were; otherwise what differs."""
     paper = spec.protocols[PAPER_PROTOCOL].variant
     protocol = suite.scores.get("protocol") or run.protocol
@@ -213,7 +213,7 @@ def _mismatch(entry: ReportEntry, reference: ReportEntry) -> str:
 class _Builder:
     """The state of one :func:`build_report` call."""
 
-    def __init__(self, runs: Sequence[RunResult], baselines: Baselines, catalog: Catalog) -> None:
+    def __init__(self, runs: Sequence[RunFolder], baselines: Baselines, catalog: Catalog) -> None:
         self.runs, self.baselines, self.catalog = runs, baselines, catalog
         self.labels = _labels(runs)
         self.entries: dict[str, list[ReportEntry]] = {}
@@ -234,7 +234,7 @@ class _Builder:
         entries = report_entries(spec) if spec is not None else []
         return (min((e.order for e in entries), default=1 << 30), name.casefold())
 
-    def run_cells(self, run: RunResult, label: str) -> dict[str, Cell]:
+    def run_cells(self, run: RunFolder, label: str) -> dict[str, Cell]:
         cells: dict[str, Cell] = {}
         filled_by: dict[str, str] = {}
         for name in sorted(run.suites, key=self.suite_order):
@@ -310,7 +310,7 @@ def _mark_best(rows: list[Row], width: int) -> list[Row]:
             for row in rows]
 
 
-def build_report(runs: Sequence[RunResult], baselines: Baselines | None = None, *, catalog: Catalog | None = None,
+def build_report(runs: Sequence[RunFolder], baselines: Baselines | None = None, *, catalog: Catalog | None = None,
                  references: Sequence[str] = GAP_REFERENCES) -> Report:
     """Line the runs up with the baselines (default: the packaged ones) in the paper's layout.
 

@@ -18,8 +18,7 @@ from evalkit.data.sources import data_file_columns
 from evalkit.errors import EvalkitError, SampleError
 from evalkit.report.html import samples_from_run
 from evalkit.report.leaderboard import Report
-from evalkit.report.runs import RunResult
-from evalkit.run.store import index_key
+from evalkit.run.folder import RunFolder, index_key
 
 MAX_SAMPLES = 200
 THUMBNAIL = 160
@@ -39,7 +38,7 @@ def thumbnail(sample: Sample) -> str | None:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _local_samples(run: RunResult, benchmark: str) -> dict[str, Sample]:
+def _local_samples(run: RunFolder, benchmark: str) -> dict[str, Sample]:
     """The run's samples when its data is a local file that still exists; else nothing."""
     data = run.manifest.get("benchmarks", {}).get(benchmark, {}).get("data", {})
     location = data.get("location")
@@ -56,7 +55,7 @@ def _local_samples(run: RunResult, benchmark: str) -> dict[str, Sample]:
     return {index_key(sample.index): sample for sample in samples}
 
 
-def collect_samples(report: Report, runs: list[RunResult],
+def collect_samples(report: Report, runs: list[RunFolder],
                     limit: int = MAX_SAMPLES) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """(run label, benchmark) → up to ``limit`` samples with instruction, prediction, extracted, score, and a
     thumbnail of the image when the run's data is a local file."""

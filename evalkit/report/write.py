@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evalkit.errors import RunDirectoryError
+from evalkit.files import write_atomic
 from evalkit.report.html import write_html
 from evalkit.report.leaderboard import Report, build_report
 from evalkit.report.markdown import render_markdown
-from evalkit.report.runs import load_run
 from evalkit.report.samples import collect_samples
 from evalkit.report.xlsx import write_xlsx
+from evalkit.run.folder import load_run
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ def write_report(run_dirs: list[Path], output: Path) -> WrittenReport:
     try:
         output.mkdir(parents=True, exist_ok=True)
         markdown_path = output / "leaderboard.md"
-        markdown_path.write_text(markdown, encoding="utf-8")
+        write_atomic(markdown_path, markdown)
         xlsx_path = write_xlsx(report, output / "leaderboard.xlsx")
         html_path = output / "leaderboard.html"
         write_html(report, html_path, samples=collect_samples(report, runs))

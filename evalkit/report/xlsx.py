@@ -9,9 +9,7 @@ Every text that comes from a run, a dataset or the baselines file goes through
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from evalkit.files import atomic_output
 from evalkit.report.baselines import Scalar
 from evalkit.report.leaderboard import Cell, Report, RunBreakdown
 from evalkit.report.safety import write_text
@@ -188,13 +187,6 @@ def build_workbook(report: Report) -> Workbook:
 def write_xlsx(report: Report, path: Path | str) -> Path:
     """Write the workbook to ``path`` (atomically: a temp file renamed into place) and return the path."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".xlsx", dir=target.parent)
-    os.close(handle)
-    try:
-        build_workbook(report).save(temp_name)
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    with atomic_output(target) as temp:
+        build_workbook(report).save(temp)
     return target

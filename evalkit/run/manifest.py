@@ -14,9 +14,9 @@ from typing import Any
 import evalkit
 from evalkit.errors import RunDirectoryError
 from evalkit.files import read_json, write_json_atomic
+from evalkit.run.folder import MANIFEST
 from evalkit.run.store import folder_lock
 
-MANIFEST = "manifest.json"
 PACKAGES = ("torch", "transformers", "datasets", "huggingface-hub", "tokenizers", "pillow", "pandas", "numpy",
             "pyarrow", "openpyxl", "tqdm")
 

@@ -26,12 +26,12 @@ from evalkit.judge.base import Judge
 from evalkit.models.base import ModelAdapter
 from evalkit.models.registry import ModelOptions, load_model
 from evalkit.prompts.layouts import render_instruction
+from evalkit.run.folder import SCORES, index_key
 from evalkit.run.inference import PreparedBatch, converse, prepare_batch, start_conversation
 from evalkit.run.manifest import Manifest, now
 from evalkit.run.prefetch import prefetched
 from evalkit.run.progress import progress_bar
-from evalkit.run.store import PredictionStore, index_key, scoring_turn
-from evalkit.scoring.documents import SCORES
+from evalkit.run.store import PredictionStore, scoring_turn
 from evalkit.scoring.score import Prediction
 from evalkit.scoring.suite import ScoredBenchmark, judge_facts, make_judge, missing_judges, score_benchmark
 

@@ -27,18 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import DataError, RunDirectoryError
-from evalkit.files import dumps_line, read_json, write_json_atomic
+from evalkit.files import dumps_line, read_json, write_atomic, write_json_atomic
+from evalkit.run.folder import IDENTITY, LOCK, PREDICTIONS, RANK_PATTERN, SCORING_LOCK, index_key, rank_file
 
-PREDICTIONS = "predictions.jsonl"
-RANK_PATTERN = "predictions.rank*.jsonl"
-IDENTITY = "run.json"
-LOCK = ".lock"
-SCORING_LOCK = ".scoring.lock"
 _IMPORTED = time.time()
-
-
-def rank_file(rank: int) -> str:
-    return f"predictions.rank{rank}.jsonl"
 
 
 @contextmanager
@@ -93,11 +85,6 @@ def _written_after(path: Path, source: Path, since: float) -> bool:
     except FileNotFoundError:
         return False
     return written >= since and (not source.exists() or written >= source.stat().st_mtime)
-
-
-def index_key(index: object) -> str:
-    """A stable key for a dataset index: ``5`` and ``"5"`` stay distinct, as in the source."""
-    return json.dumps(index, ensure_ascii=False)
 
 
 def _repair_torn_tail(path: Path) -> int:
@@ -240,17 +227,8 @@ class PredictionStore:
     def _rewrite(self, keys: list[str]) -> None:
         wanted = set(keys)
         ordered = [self.records[key] for key in keys] + [r for k, r in self.records.items() if k not in wanted]
-        merged = self.folder / PREDICTIONS
-        temp = merged.with_suffix(".jsonl.tmp")
-
-        def write() -> None:
-            with temp.open("w", encoding="utf-8") as handle:
-                handle.write("".join(dumps_line(record) for record in ordered))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, merged)
-
-        self._guard_write(write)
+        text = "".join(dumps_line(record) for record in ordered)
+        self._guard_write(lambda: write_atomic(self.folder / PREDICTIONS, text))
 
     def _guard_write(self, action: Any) -> None:
         try:

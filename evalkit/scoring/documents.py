@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,12 +10,9 @@ from typing import Any
 import evalkit
 from evalkit.catalog.spec import BenchmarkSpec
 from evalkit.errors import RunDirectoryError
-from evalkit.files import dumps_line, write_json_atomic
-from evalkit.run.store import index_key
+from evalkit.files import dumps_line, write_atomic, write_json_atomic
+from evalkit.run.folder import DETAILS, SCORES, index_key
 from evalkit.scoring.types import SuiteScore
-
-SCORES = "scores.json"
-DETAILS = "details.jsonl"
 
 
 def finite(value: Any) -> Any:
@@ -58,13 +54,7 @@ def write_outcome(folder: Path, document: Mapping[str, Any], suite: SuiteScore,
             record["sample_hash"] = hashes.get(index_key(sample.index))
         lines.append(dumps_line(finite(record)))
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        temp = folder / f".{DETAILS}.{os.getpid()}.tmp"  # two ranks may score the merged folder at once
-        with temp.open("w", encoding="utf-8") as handle:
-            handle.write("".join(lines))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, folder / DETAILS)
+        write_atomic(folder / DETAILS, "".join(lines))
         write_json_atomic(folder / SCORES, document)
     except OSError as exc:
         raise RunDirectoryError(f"cannot write scores to {folder}: {exc.strerror or exc}") from exc

@@ -19,7 +19,7 @@ from evalkit.data.cells import MISSING_ANSWER_TEXT, is_pandas_na
 from evalkit.data.sample import Sample
 from evalkit.errors import DataError
 from evalkit.judge.base import Judge, JudgeError
-from evalkit.run.store import index_key
+from evalkit.run.folder import index_key
 from evalkit.scoring.registry import extractor_named, metric_named
 from evalkit.scoring.types import Extraction, SampleScore, ScoringContext, ScoringItem, SuiteScore
 

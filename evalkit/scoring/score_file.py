@@ -13,8 +13,7 @@ from evalkit.data.sample import Sample
 from evalkit.data.sources import load_samples
 from evalkit.errors import DataError
 from evalkit.files import read_json
-from evalkit.run.manifest import MANIFEST
-from evalkit.run.store import IDENTITY
+from evalkit.run.folder import IDENTITY, MANIFEST
 from evalkit.scoring.prediction_files import is_vlmevalkit_file, read_jsonl_predictions, read_vlmevalkit_predictions
 from evalkit.scoring.score import Prediction
 from evalkit.scoring.suite import ScoredBenchmark, make_judge, score_benchmark

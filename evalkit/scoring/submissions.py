@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from evalkit.files import atomic_output, write_atomic
 from evalkit.scoring.types import ScoringItem
 
 MMBENCH_DROPPED = ("hint", "category", "source", "image", "comment", "l2-category")
@@ -33,7 +34,7 @@ def rrc_json(items: Sequence[ScoringItem], folder: Path) -> Path:
     entries = [{"questionId": int(item.sample.index) if str(item.sample.index).isdigit() else item.sample.index,
                 "answer": _reply(item)} for item in items]
     path = folder / "submission_rrc.json"
-    path.write_text(json.dumps(entries, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(entries, ensure_ascii=False, indent=1) + "\n")
     return path
 
 
@@ -43,7 +44,7 @@ def mmvet_json(items: Sequence[ScoringItem], folder: Path) -> Path:
 
     answers = {key(item.sample.index): _reply(item) for item in items}
     path = folder / "submission_mmvet.json"
-    path.write_text(json.dumps(answers, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(answers, ensure_ascii=False, indent=1) + "\n")
     return path
 
 
@@ -80,7 +81,8 @@ def write_text_xlsx(path: Path, records: Sequence[dict[str, Any]]) -> None:
         for cell in row:
             if isinstance(cell.value, str):
                 cell.data_type = "s"
-    book.save(path)
+    with atomic_output(path) as temp:
+        book.save(temp)
 
 
 WRITERS: dict[str, Callable[[Sequence[ScoringItem], Path], Path]] = {

@@ -11,7 +11,7 @@ from evalkit.config import Environment
 from evalkit.data.sample import Sample
 from evalkit.errors import RunDirectoryError
 from evalkit.judge.base import Judge
-from evalkit.run.store import index_key
+from evalkit.run.folder import index_key
 from evalkit.scoring.documents import scores_document, write_outcome
 from evalkit.scoring.registry import judge_need
 from evalkit.scoring.score import Prediction, pair_items, score_with_comparison

@@ -15,7 +15,7 @@ from PIL import Image
 from evalkit.report.baselines import load_baselines
 from evalkit.report.html import build_payload, safe_image, samples_from_run, script_json, write_html
 from evalkit.report.leaderboard import Report, build_report
-from evalkit.report.runs import load_run
+from evalkit.run.folder import load_run
 from tests.report import alpha_suites, beta_suites, write_run
 from tests.report.browser import CHROMIUM, SKIP_REASON, Node, dump_dom, file_url, parse_dom, screenshot
 

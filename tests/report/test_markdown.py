@@ -7,7 +7,7 @@ import pytest
 from evalkit.report.baselines import Baseline, Baselines, load_baselines
 from evalkit.report.leaderboard import build_report
 from evalkit.report.markdown import escape, number, render_markdown, signed
-from evalkit.report.runs import load_run
+from evalkit.run.folder import load_run
 from tests.report import alpha_suites, beta_suites, scores, write_run
 
 TINY_BASELINES = Baselines([

@@ -10,7 +10,7 @@ from evalkit.catalog.cards import load_catalog
 from evalkit.errors import DataError
 from evalkit.report.baselines import Baseline, Baselines, load_baselines
 from evalkit.report.leaderboard import NotCompared, Report, build_report
-from evalkit.report.runs import load_run
+from evalkit.run.folder import load_run
 from tests.report import alpha_suites, beta_suites, scores, write_run
 
 

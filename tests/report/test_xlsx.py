@@ -9,9 +9,9 @@ import pytest
 
 from evalkit.report.baselines import load_baselines
 from evalkit.report.leaderboard import build_report
-from evalkit.report.runs import load_run
 from evalkit.report.safety import neutralise_formula
 from evalkit.report.xlsx import BEST_FILL, RUN_FILL, sheet_name, write_xlsx
+from evalkit.run.folder import load_run
 from tests.report import alpha_suites, beta_suites, scores, write_run
 
 EVIL = '=HYPERLINK("http://evil.example","click")'

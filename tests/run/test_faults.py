@@ -24,7 +24,7 @@ import pytest
 
 from evalkit.cli import main
 from evalkit.models.http_client import ChatClient, RetryPolicy
-from evalkit.run.store import PREDICTIONS
+from evalkit.run.folder import PREDICTIONS
 from tests.judge.server import (
     Action,
     Close,

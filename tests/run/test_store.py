@@ -11,7 +11,8 @@ import time
 import pytest
 
 from evalkit.errors import DataError, RunDirectoryError
-from evalkit.run.store import PREDICTIONS, PredictionStore, scoring_turn
+from evalkit.run.folder import PREDICTIONS
+from evalkit.run.store import PredictionStore, scoring_turn
 
 IDENTITY = {"model": "tiny-random", "protocol": "paper", "prompt_version": "X/v1/paper/short_answer"}
 
