@@ -79,16 +79,31 @@ class Environment:
 
 
 @dataclass(frozen=True)
-class ModelConfig:
-    spec: str
+class ModelOptions:
+    """How to load and run a model, whatever its backend.
+
+    ``device``: ``auto`` (cuda if available, else cpu), ``auto-map`` (shard with ``device_map="auto"``), or a
+    torch device such as ``cpu`` or ``cuda:1``. ``dtype``: ``auto`` (bfloat16 on cuda, float32 on cpu),
+    ``float32``, ``float16`` or ``bfloat16``. ``args``: the backend's own options (``--model-args``), checked
+    against that backend's options dataclass. ``seed`` seeds sampling engines and API requests; ``timeout``
+    (seconds) and ``max_retries`` bound each API request.
+    """
+
     device: str = "auto"
     dtype: str = "auto"
     trust_remote_code: bool = False
-    concurrency: int | None = None
-    price_input: float | None = None
-    price_output: float | None = None
+    args: Mapping[str, str] = field(default_factory=dict)
+    seed: int = 0
     timeout: float | None = None
     max_retries: int | None = None
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The model a run evaluates: its spec and how to load it."""
+
+    spec: str
+    options: ModelOptions = ModelOptions()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evalkit.catalog.cards import load_catalog
-from evalkit.config import Environment, ModelConfig, RunConfig
+from evalkit.config import Environment, ModelConfig, ModelOptions, RunConfig
 from evalkit.run.runner import BenchmarkOutcome, Runner
 from evalkit.scoring.suite import ScoredBenchmark
 
@@ -48,9 +48,9 @@ def summary_table(outcomes: list[BenchmarkOutcome]) -> str:
 
 
 def run(config: RunConfig) -> int:
-    from evalkit.models.registry import ModelOptions, check_model
+    from evalkit.models.registry import check_model
 
-    check_model(config.model.spec, ModelOptions(trust_remote_code=config.model.trust_remote_code))
+    check_model(config.model.spec, config.model.options, config.environment)
     outcomes = Runner(config).run()
     print(summary_table(outcomes))
     if not all(outcome.finished_here for outcome in outcomes):
@@ -129,7 +129,7 @@ def write_demo_sets(folder: Path) -> dict[str, Path]:
 def demo(output: Path = DEMO_OUTPUT) -> int:
     """Every suite's demo set through ``tiny-random`` on the CPU (generation capped for speed)."""
     catalog = load_catalog()
-    config = RunConfig(model=ModelConfig("tiny-random", device="cpu", dtype="float32"),
+    config = RunConfig(model=ModelConfig("tiny-random", ModelOptions(device="cpu", dtype="float32")),
                        benchmarks=tuple(catalog.names), output=output, environment=Environment.current(),
                        batch_size=8, max_new_tokens=DEMO_MAX_NEW_TOKENS, demo_data=write_demo_sets(output / "data"))
     print(f"evalkit demo: {len(catalog)} suites, built-in sample sets, tiny-random model on the CPU, "
@@ -139,9 +139,9 @@ def demo(output: Path = DEMO_OUTPUT) -> int:
 
 def list_registry(what: str) -> int:
     if what == "models":
-        from evalkit.models.registry import KNOWN_BACKENDS
+        from evalkit.models.registry import list_rows
 
-        print(format_table(("spec", "backend"), KNOWN_BACKENDS))
+        print(format_table(("spec", "backend"), list_rows()))
         return 0
     rows = []
     for spec in load_catalog():
@@ -155,6 +155,7 @@ def list_registry(what: str) -> int:
 
 
 def preview(args: argparse.Namespace) -> int:
+    from evalkit.cli.parser import model_args
     from evalkit.run.preview import write_preview
 
     data_file = args.data_file
@@ -163,7 +164,8 @@ def preview(args: argparse.Namespace) -> int:
         data_file = write_demo_sets(args.output / "data")[spec.name]
     written = write_preview(benchmark=args.benchmark, index=args.index, output=args.output, protocol=args.protocol,
                             model_spec=args.model, data_file=data_file, source=args.source,
-                            max_tiles=args.max_tiles, trust_remote_code=args.trust_remote_code)
+                            max_tiles=args.max_tiles, trust_remote_code=args.trust_remote_code,
+                            model_args=model_args(args))
     for path in written:
         print(path)
     return 0

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from evalkit.catalog.spec import PROTOCOLS
-from evalkit.config import Environment, ModelConfig, RunConfig
+from evalkit.config import Environment, ModelConfig, ModelOptions, RunConfig
 from evalkit.errors import EvalkitError
 
 USAGE_ERROR = 2
@@ -68,6 +68,8 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, auto-map (device_map=auto)")
     parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "float16", "bfloat16"))
     parser.add_argument("--trust-remote-code", action="store_true", help="allow a checkpoint's own code to run")
+    parser.add_argument("--model-args", metavar="KEY=VALUE,...",
+                        help="the backend's own options, checked against it ('list models' shows each backend's)")
     parser.add_argument("--concurrency", type=positive_int, help="openai: requests in flight at once (default 8)")
     parser.add_argument("--price-input", type=float, help="openai: price per million prompt tokens, for the cost")
     parser.add_argument("--price-output", type=float, help="openai: price per million completion tokens")
@@ -124,6 +126,7 @@ def build_parser() -> OneLineParser:
     preview.add_argument("--source", choices=("tsv", "hub", "file"))
     preview.add_argument("--max-tiles", type=positive_int)
     preview.add_argument("--trust-remote-code", action="store_true")
+    preview.add_argument("--model-args", metavar="KEY=VALUE,...", help="the backend's own options")
     preview.add_argument("--demo", action="store_true", help="take the sample from the suite's built-in demo set")
     return parser
 
@@ -139,6 +142,26 @@ def check_paper_mode(args: argparse.Namespace) -> None:
         raise EvalkitError(f"--paper-mode fixes what {', '.join(conflicts)} would change; drop one or the other")
 
 
+#: Flags that are shorthands for an ``openai:`` option (``--concurrency 4`` = ``--model-args concurrency=4``).
+OPTION_FLAGS = ("concurrency", "price_input", "price_output")
+
+
+def model_args(args: argparse.Namespace) -> dict[str, str]:
+    """``--model-args`` with the shorthand flags folded in; a flag that contradicts ``--model-args`` is an error."""
+    from evalkit.models.registry import parse_model_args
+
+    pairs = parse_model_args(getattr(args, "model_args", None) or "")
+    for name in OPTION_FLAGS:
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if name in pairs and pairs[name] != str(value):
+            raise EvalkitError(f"{flag} {value} contradicts --model-args {name}={pairs[name]}")
+        pairs[name] = str(value)
+    return pairs
+
+
 def run_config_from(args: argparse.Namespace) -> RunConfig:
     from evalkit.catalog.cards import load_catalog
 
@@ -150,9 +173,10 @@ def run_config_from(args: argparse.Namespace) -> RunConfig:
         raise EvalkitError("--data-file takes one benchmark, but --benchmarks names several")
     output = args.output or Path("results") / args.model.replace(":", "_").replace("/", "_")
     return RunConfig(
-        model=ModelConfig(args.model, device=args.device, dtype=args.dtype, trust_remote_code=args.trust_remote_code,
-                          concurrency=args.concurrency, price_input=args.price_input, price_output=args.price_output,
-                          timeout=args.request_timeout, max_retries=args.max_retries),
+        model=ModelConfig(args.model, ModelOptions(device=args.device, dtype=args.dtype,
+                                                   trust_remote_code=args.trust_remote_code, args=model_args(args),
+                                                   seed=args.seed, timeout=args.request_timeout,
+                                                   max_retries=args.max_retries)),
         benchmarks=tuple(spec.name for spec in specs), output=output, environment=Environment.current(),
         protocol=args.protocol, limit=args.limit, batch_size=args.batch_size, seed=args.seed,
         max_tiles=args.max_tiles, max_new_tokens=args.max_new_tokens, data_file=args.data_file,

@@ -30,13 +30,13 @@ from evalkit.models.hf_support import (
     completion_length,
     eos_ids,
     one_line,
+    parse_hf_target,
     quiet_progress,
     resolve_device,
     resolve_dtype,
     resolved_revision,
     seeded,
 )
-from evalkit.models.registry import parse_hf_target
 from evalkit.models.transformers_compat import dtype_keyword
 
 

@@ -34,6 +34,7 @@ from evalkit.models.hf_support import (
     generate_kwargs,
     images_of,
     one_line,
+    parse_hf_target,
     pixels_to_images,
     quiet_progress,
     resolve_device,
@@ -43,6 +44,7 @@ from evalkit.models.hf_support import (
     tile_limits,
     tokenizer_of,
 )
+from evalkit.models.registry import Backend, LoadRequest
 from evalkit.models.transformers_compat import compat_facts, dtype_keyword, quiet_logging
 
 MAX_BATCH_SIZE = 64
@@ -103,15 +105,19 @@ class HFAdapter:
         device: str = "auto",
         dtype: str = "auto",
         trust_remote_code: bool = False,
+        attn_implementation: str | None = None,
     ) -> HFAdapter:
-        """Load ``model_id`` (a hub id or a local folder); a failure is a :class:`ModelSpecError`."""
+        """Load ``model_id`` (a hub id or a local folder); a failure is a :class:`ModelSpecError`.
+
+        ``attn_implementation`` goes to ``from_pretrained`` (``sdpa``, ``eager``, ``flash_attention_2``; None
+        keeps the model's default)."""
         spec = name or f"hf:{model_id}" + (f"@{revision}" if revision else "")
         check_local_path(model_id, spec)
         torch_device, device_map = resolve_device(device)
         torch_dtype = resolve_dtype(dtype, torch_device, spec)
         try:
             processor, model = _load_pretrained(
-                model_id, revision, torch_dtype, device_map, trust_remote_code
+                model_id, revision, torch_dtype, device_map, trust_remote_code, attn_implementation
             )
             if device_map is None:
                 model = model.to(torch_device)
@@ -274,7 +280,8 @@ class HFAdapter:
 
 
 def _load_pretrained(
-    model_id: str, revision: str | None, dtype: Any, device_map: str | None, trust_remote_code: bool
+    model_id: str, revision: str | None, dtype: Any, device_map: str | None, trust_remote_code: bool,
+    attn_implementation: str | None = None,
 ) -> tuple[Any, Any]:
     """``AutoProcessor`` and ``AutoModelForImageTextToText`` from a hub id or folder."""
     from transformers import AutoModelForImageTextToText, AutoProcessor
@@ -284,5 +291,31 @@ def _load_pretrained(
     with quiet_logging(), quiet_progress() if local else nullcontext():
         processor = AutoProcessor.from_pretrained(model_id, **common)
         extra: dict[str, Any] = {"device_map": device_map} if device_map else {}
+        if attn_implementation is not None:
+            extra["attn_implementation"] = attn_implementation
         model = AutoModelForImageTextToText.from_pretrained(model_id, **dtype_keyword(dtype), **common, **extra)
     return processor, model
+
+
+@dataclass(frozen=True)
+class HFOptions:
+    """``--model-args`` of ``hf:``: ``attn_implementation`` as ``from_pretrained`` takes it (``sdpa``,
+    ``eager``, ``flash_attention_2``; unset keeps the model's default)."""
+
+    attn_implementation: str | None = None
+
+
+def _check(request: LoadRequest, options: HFOptions) -> None:
+    check_local_path(parse_hf_target(request.target)[0], request.spec)
+
+
+def _load(request: LoadRequest, options: HFOptions) -> HFAdapter:
+    model_id, revision = parse_hf_target(request.target)
+    return HFAdapter.load(model_id, name=request.spec, revision=revision, device=request.options.device,
+                          dtype=request.options.dtype, trust_remote_code=request.options.trust_remote_code,
+                          attn_implementation=options.attn_implementation)
+
+
+BACKEND = Backend(name="hf", usage="hf:<id or folder>[@revision]", short="hf:<id>",
+                  summary="any transformers image-text-to-text model, run locally", load=_load, options=HFOptions,
+                  check=_check)

@@ -115,6 +115,16 @@ def check_local_path(model_id: str, spec: str) -> None:
         raise ModelSpecError(f"cannot load model '{spec}': no such folder '{model_id}'")
 
 
+def parse_hf_target(target: str) -> tuple[str, str | None]:
+    """Split ``<id or folder>[@revision]``; an existing folder, or an ``@`` inside a path, is no revision."""
+    if Path(target).expanduser().is_dir():
+        return target, None
+    model_id, sep, revision = target.rpartition("@")
+    if not sep or not model_id or not revision or "/" in revision:
+        return target, None
+    return model_id, revision
+
+
 def resolved_revision(model: Any, model_id: str, revision: str | None) -> str | None:
     """The commit the weights came from: the config's commit hash, the hub snapshot, or ``revision``."""
     commit = getattr(model.config, "_commit_hash", None)

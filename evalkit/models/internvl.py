@@ -29,14 +29,10 @@ compact one, the image block written ``<image>`` (what ``chat`` itself prints);
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-from packaging.specifiers import SpecifierSet
 
 from evalkit.errors import ModelSpecError
 from evalkit.models.base import Capabilities, Generation, ImagePart, RenderedRequest, Request, Usage
@@ -44,12 +40,14 @@ from evalkit.models.hf_support import (
     batches,
     generate_kwargs,
     one_line,
+    parse_hf_target,
     quiet_progress,
     resolve_device,
     resolve_dtype,
     resolved_revision,
     seeded,
 )
+from evalkit.models.internvl_checkpoint import check_environment, checkpoint_system_line, code_files, snapshot_folder
 from evalkit.models.internvl_prompt import (
     COMPATIBLE_TEMPLATES,
     IM_END,
@@ -60,29 +58,15 @@ from evalkit.models.internvl_prompt import (
     cut_reply,
     render_compact_prompt,
     render_internvl_prompt,
-    template_system_line,
 )
+from evalkit.models.registry import Backend, LoadRequest, NoOptions
 from evalkit.models.transformers_compat import (
-    CodeRequirements,
-    check_requirements,
     compat_facts,
     dtype_keyword,
     quiet_logging,
 )
 
 MAX_BATCH_SIZE = 16
-#: What InternVL-Chat checkpoint code needs (V1.5's, InternVL @83c72bc as the checkpoint ships it): from
-#: transformers 4.52 its configuration fails (``KeyError: 'architectures'``), under 5.x its InternLM2 has no
-#: ``generate`` and an old key/value cache; ``timm`` builds the vision tower, ``einops`` and ``sentencepiece``
-#: its model and tokenizer. The ``internvl`` extra installs exactly this.
-CHECKPOINT_CODE = CodeRequirements(
-    what="InternVL-Chat checkpoint code",
-    transformers=SpecifierSet(">=4.37.2,<4.52"),
-    modules=("timm", "einops", "sentencepiece"),
-    extra="internvl",
-)
-
-
 @dataclass(frozen=True)
 class PreparedRequest:
     """One request made ready on the CPU: its prompts, token ids and tiles, or the error that stopped it."""
@@ -325,61 +309,12 @@ class InternVLAdapter:
         return Generation(text=cut_reply(str(text)), prompt=item.prompt, usage=usage)
 
 
-def check_environment(spec: str, model_id: str, *, trust_remote_code: bool) -> None:
-    """Refuse before any work: without ``--trust-remote-code``, a target that is no folder, or an environment
-    the checkpoint's code cannot run in."""
-    if not trust_remote_code:
-        raise ModelSpecError(remote_code_refusal(spec))
-    _check_target(model_id, spec)
-    check_requirements(CHECKPOINT_CODE, spec)
-
-
-def remote_code_refusal(spec: str) -> str:
-    """The one-line refusal for an ``internvl:`` spec without ``--trust-remote-code``."""
-    return (f"model spec '{spec}': the internvl: backend is not available without --trust-remote-code "
-            "(loading the checkpoint runs its own Python code)")
-
-
 def tile_count(part: ImagePart) -> int:
     """How many tiles :func:`evalkit.tiling.pixel_values` gives ``part``, without resizing it."""
     from evalkit.tiling import choose_grid
 
     cols, rows = choose_grid(part.image.width, part.image.height, max_tiles=part.max_tiles)
     return cols * rows + (1 if cols * rows > 1 else 0)
-
-
-def snapshot_folder(model_id: str, revision: str | None) -> Path | None:
-    """The folder the checkpoint's files are in: ``model_id`` itself, or its hub-cache snapshot."""
-    path = Path(model_id).expanduser()
-    if path.is_dir():
-        return path
-    try:
-        from transformers.utils.hub import cached_file
-
-        config = cached_file(model_id, "config.json", revision=revision, local_files_only=True)
-    except Exception:  # informative only
-        return None
-    return Path(str(config)).parent if config else None
-
-
-def code_files(folder: Path | None) -> list[tuple[str, str]]:
-    """(name, sha256) of every ``*.py`` in the checkpoint folder: the code ``trust_remote_code`` runs."""
-    if folder is None:
-        return []
-    return [(path.name, hashlib.sha256(path.read_bytes()).hexdigest()) for path in sorted(folder.glob("*.py"))]
-
-
-def checkpoint_system_line(model: Any, folder: Path | None, template: str) -> tuple[str, str] | None:
-    """(line, where it was found): the loaded model's ``system_message``, else its ``conversation.py``'s."""
-    line = getattr(model, "system_message", None)
-    if isinstance(line, str):
-        return line, "model.system_message"
-    conversation = folder / "conversation.py" if folder is not None else None
-    if conversation is not None and conversation.is_file():
-        found = template_system_line(conversation.read_text(encoding="utf-8", errors="replace"), template)
-        if found is not None:
-            return found, "conversation.py"
-    return None
 
 
 def _load_pretrained(model_id: str, revision: str | None, dtype: Any, device_map: str | None) -> tuple[Any, Any]:
@@ -407,16 +342,21 @@ def _token_id(tokenizer: Any, token: str) -> int:
     return token_id
 
 
-def _check_target(model_id: str, spec: str) -> None:
-    """An empty target, or one that is plainly a path but no folder, is a spec error."""
-    if not model_id:
-        raise ModelSpecError(f"model spec '{spec}' names no model (expected internvl:<hub id or folder>)")
-    path = Path(model_id).expanduser()
-    looks_local = model_id.startswith(("/", ".", "~")) or model_id.count("/") > 1
-    if (looks_local or path.exists()) and not path.is_dir():
-        raise ModelSpecError(f"cannot load model '{spec}': no such folder '{model_id}'")
-
-
 def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {one_line(exc)}"
 
+
+def _check(request: LoadRequest, options: NoOptions) -> None:
+    check_environment(request.spec, parse_hf_target(request.target)[0],
+                      trust_remote_code=request.options.trust_remote_code)
+
+
+def _load(request: LoadRequest, options: NoOptions) -> InternVLAdapter:
+    model_id, revision = parse_hf_target(request.target)
+    return InternVLAdapter.load(model_id, name=request.spec, revision=revision, device=request.options.device,
+                                dtype=request.options.dtype, trust_remote_code=request.options.trust_remote_code)
+
+
+BACKEND = Backend(name="internvl", usage="internvl:<id or folder>[@revision]", short="internvl:<id>",
+                  summary="InternVL-Chat checkpoints through their own code, dynamic tiling (needs "
+                          "--trust-remote-code and the internvl extra)", load=_load, check=_check)

@@ -22,11 +22,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
 
 from evalkit.catalog.spec import GenerationParams
+from evalkit.errors import ModelSpecError
 from evalkit.models.base import (
     Capabilities,
     Generation,
@@ -45,8 +47,11 @@ from evalkit.models.http_client import (
     Tally,
     safe_url,
 )
+from evalkit.models.registry import Backend, LoadRequest
 
 DETAILS = ("auto", "low", "high")
+#: Seconds per HTTP request unless --request-timeout says otherwise.
+DEFAULT_TIMEOUT = 120.0
 IMAGE_PLACEHOLDER = "<image>"
 COUNTERS = ("requests", "retries", "errors", "prompt_tokens", "completion_tokens")
 
@@ -68,7 +73,7 @@ class OpenAIAdapter:
         api_key: str = "",
         image_detail: str = "high",
         concurrency: int = 8,
-        timeout: float = 120.0,
+        timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         price_input: float | None = None,
         price_output: float | None = None,
@@ -254,3 +259,46 @@ def estimated_cost(counters: dict[str, int], price_input: float | None, price_ou
 
 def _rgb(image: Image.Image) -> Image.Image:
     return image if image.mode == "RGB" else image.convert("RGB")
+
+
+@dataclass(frozen=True)
+class OpenAIOptions:
+    """``--model-args`` of ``openai:``: requests in flight (also the batch size), the images' ``detail``, and the
+    prices per million prompt and completion tokens (both or neither) for the manifest's cost. ``--concurrency``,
+    ``--price-input`` and ``--price-output`` set the same."""
+
+    concurrency: int = 8
+    image_detail: str = "high"
+    price_input: float | None = None
+    price_output: float | None = None
+
+
+def _check(request: LoadRequest, options: OpenAIOptions) -> None:
+    """A model name, and a key when the endpoint is the hosted API."""
+    if not request.target.strip():
+        raise ModelSpecError(f"model spec '{request.spec}' names no model (expected openai:<model>)")
+    environment = request.environment
+    base_url = environment.openai_api_base or DEFAULT_BASE_URL
+    if not environment.openai_api_key and base_url.rstrip("/") == DEFAULT_BASE_URL:
+        raise ModelSpecError(
+            f"model spec '{request.spec}': no API key for {DEFAULT_BASE_URL} (set OPENAI_API_KEY, or "
+            "OPENAI_API_BASE for a local OpenAI-compatible server)")
+
+
+def _load(request: LoadRequest, options: OpenAIOptions) -> OpenAIAdapter:
+    """An :class:`OpenAIAdapter`; a bad URL, limit, price or detail is a :class:`ModelSpecError` (never the key)."""
+    environment, retries = request.environment, request.options.max_retries
+    try:
+        return OpenAIAdapter(
+            request.target, name=request.spec, base_url=environment.openai_api_base or DEFAULT_BASE_URL,
+            api_key=environment.openai_api_key or "", image_detail=options.image_detail,
+            concurrency=options.concurrency, timeout=request.options.timeout or DEFAULT_TIMEOUT,
+            retry=None if retries is None else RetryPolicy(max_retries=retries),
+            price_input=options.price_input, price_output=options.price_output)
+    except ValueError as exc:
+        raise ModelSpecError(f"model spec '{request.spec}': {exc}") from None
+
+
+BACKEND = Backend(name="openai", usage="openai:<model>", short="openai:<model>",
+                  summary="an OpenAI-compatible chat API: GPT-4V-style models or a local server (OPENAI_API_KEY, "
+                          "OPENAI_API_BASE)", load=_load, options=OpenAIOptions, check=_check)

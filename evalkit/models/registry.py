@@ -1,136 +1,162 @@
-"""Model specs to adapters: ``hf:<id or folder>[@revision]``, ``internvl:<id or folder>[@revision]``,
-``tiny-random``, and the backends to come.
+"""Model specs to adapters, through a registry that every backend adds itself to.
 
-Nothing heavy is imported here: transformers and torch are loaded only when a
-model is.
+A backend is one module of :mod:`evalkit.models` that defines ``BACKEND = Backend(...)``: its spec prefix, a
+line for ``evalkit list models``, its own options (a frozen dataclass: what ``--model-args key=value,...``
+may set, validated here), a check that runs before any work (nothing loaded, nothing written, nothing
+downloaded) and its loader. The registry finds the backends by importing the package's modules, all of them
+light (torch and transformers are imported only when a model loads), so adding a backend is adding one module.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+import pkgutil
+import types
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import cache
+from typing import Any
 
+from evalkit.config import Environment, ModelOptions
 from evalkit.errors import ModelSpecError
 from evalkit.models.base import ModelAdapter
 
-#: (spec prefix, description) rows for ``evalkit list models``.
-KNOWN_BACKENDS: tuple[tuple[str, str], ...] = (
-    ("hf:<id or folder>[@revision]", "any transformers image-text-to-text model, run locally"),
-    ("internvl:<id or folder>[@revision]",
-     "InternVL-Chat checkpoints through their own code, dynamic tiling (needs --trust-remote-code)"),
-    ("openai:<model>", "an OpenAI-compatible chat API: GPT-4V-style models or a local server (OPENAI_API_KEY, "
-                       "OPENAI_API_BASE)"),
-    ("vllm:<id or folder>[@revision]", "vLLM's offline engine (optional extra: pip install 'evalkit[vllm]')"),
-    ("tiny-random", "a tiny random-weight LLaVA model built locally, for tests and demos"),
-)
-
-KNOWN_SPECS = "hf:<id>, internvl:<id>, openai:<model>, vllm:<id>, tiny-random"
-EXTRA_BACKENDS = ("openai", "vllm")
-TINY_RANDOM = "tiny-random"
+TRUE = frozenset({"1", "true", "yes", "on"})
+FALSE = frozenset({"0", "false", "no", "off"})
 
 
 @dataclass(frozen=True)
-class ModelOptions:
-    """How to load a model.
-
-    ``device``: ``auto`` (cuda if available, else cpu), ``auto-map`` (shard with
-    ``device_map="auto"``), or a torch device such as ``cpu`` or ``cuda:1``.
-    ``dtype``: ``auto`` (bfloat16 on cuda, float32 on cpu), ``float32``,
-    ``float16`` or ``bfloat16``. ``cache_dir``: where evalkit keeps the models it
-    builds itself (``tiny-random``); hub downloads stay in the Hugging Face cache.
-    ``api_key``, ``base_url``, ``concurrency`` and the prices (per million tokens) are for ``openai:``.
-    """
-
-    device: str = "auto"
-    dtype: str = "auto"
-    trust_remote_code: bool = False
-    cache_dir: Path | None = None
-    api_key: str | None = field(default=None, repr=False)
-    base_url: str | None = None
-    concurrency: int | None = None
-    price_input: float | None = None
-    price_output: float | None = None
-    seed: int = 0
-    timeout: float | None = None
-    max_retries: int | None = None
+class NoOptions:
+    """The options of a backend that has none of its own."""
 
 
-def load_model(spec: str, options: ModelOptions) -> ModelAdapter:
-    """The adapter for ``spec``; an unknown or unloadable spec raises :class:`ModelSpecError`."""
-    from evalkit.models.hf import HFAdapter
+@dataclass(frozen=True)
+class LoadRequest:
+    """What a backend's check and loader receive: the spec, its target (what follows ``prefix:``), the run's
+    model options and the environment (cache folder, API endpoint and key)."""
 
-    if spec == TINY_RANDOM:
-        return _load_tiny_random(options)
-    backend, sep, rest = spec.partition(":")
-    if sep and backend == "hf":
-        model_id, revision = parse_hf_target(rest)
-        return HFAdapter.load(
-            model_id,
-            name=spec,
-            revision=revision,
-            device=options.device,
-            dtype=options.dtype,
-            trust_remote_code=options.trust_remote_code,
-        )
-    if sep and backend == "internvl":
-        return _load_internvl(spec, rest, options)
-    if sep and backend in EXTRA_BACKENDS:
-        from evalkit.models.backends import load_extra_backend
-
-        return load_extra_backend(backend, rest, options)
-    raise ModelSpecError(f"unknown model spec '{spec}' (known: {KNOWN_SPECS})")
+    spec: str
+    target: str
+    options: ModelOptions
+    environment: Environment = field(repr=False)
 
 
-def check_model(spec: str, options: ModelOptions) -> None:
-    """What can be known about ``spec`` without loading anything or writing anything: a known backend, and for
-    checkpoint code, the permission and an environment that can run it. Raises :class:`ModelSpecError`."""
-    backend, sep, target = spec.partition(":")
-    if spec != TINY_RANDOM and (not sep or backend not in ("hf", "internvl", *EXTRA_BACKENDS)):
-        raise ModelSpecError(f"unknown model spec '{spec}' (known: {KNOWN_SPECS})")
-    if backend == "internvl":
-        from evalkit.models.internvl import check_environment
+@dataclass(frozen=True)
+class Backend:
+    """One backend, as its module registers it."""
 
-        check_environment(spec, parse_hf_target(target)[0], trust_remote_code=options.trust_remote_code)
-
-
-def parse_hf_target(target: str) -> tuple[str, str | None]:
-    """Split ``<id or folder>[@revision]``; an existing folder, or an ``@`` inside a path, is no revision."""
-    if Path(target).expanduser().is_dir():
-        return target, None
-    model_id, sep, revision = target.rpartition("@")
-    if not sep or not model_id or not revision or "/" in revision:
-        return target, None
-    return model_id, revision
+    name: str
+    usage: str
+    short: str
+    summary: str
+    load: Callable[[LoadRequest, Any], ModelAdapter]
+    options: type = NoOptions
+    check: Callable[[LoadRequest, Any], None] | None = None
+    #: The spec is the backend's name alone (``tiny-random``), not ``name:target``.
+    bare: bool = False
 
 
-def _load_internvl(spec: str, target: str, options: ModelOptions) -> ModelAdapter:
-    """``internvl:<id or folder>[@revision]``: only with ``trust_remote_code``, as the checkpoint's code runs."""
-    from evalkit.models.internvl import InternVLAdapter
+@cache
+def backends() -> Mapping[str, Backend]:
+    """Every registered backend, ``name:target`` ones first, each group by name."""
+    import evalkit.models as package
 
-    model_id, revision = parse_hf_target(target)
-    return InternVLAdapter.load(
-        model_id,
-        name=spec,
-        revision=revision,
-        device=options.device,
-        dtype=options.dtype,
-        trust_remote_code=options.trust_remote_code,
-    )
+    found: dict[str, Backend] = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        backend = getattr(importlib.import_module(f"{package.__name__}.{info.name}"), "BACKEND", None)
+        if isinstance(backend, Backend):
+            found[backend.name] = backend
+    return types.MappingProxyType(dict(sorted(found.items(), key=lambda item: (item[1].bare, item[0]))))
 
 
-def _load_tiny_random(options: ModelOptions) -> ModelAdapter:
-    """Build ``tiny-random`` once into the cache, then load it like any folder (cpu, float32 by default)."""
-    from evalkit.models.hf import HFAdapter
-    from evalkit.models.tiny import ensure_tiny_random
+def known_specs() -> str:
+    """The spec forms, for messages: ``hf:<id>, internvl:<id>, …``."""
+    return ", ".join(backend.short for backend in backends().values())
 
+
+def list_rows() -> list[tuple[str, str]]:
+    """(usage, summary and ``--model-args`` keys) per backend, for ``evalkit list models``."""
+    rows = []
+    for backend in backends().values():
+        keys = [item.name for item in dataclasses.fields(backend.options)]
+        rows.append((backend.usage, backend.summary + (f" (--model-args: {', '.join(keys)})" if keys else "")))
+    return rows
+
+
+def find_backend(spec: str) -> tuple[Backend, str]:
+    """The backend of ``spec`` and its target; an unknown spec is a :class:`ModelSpecError`."""
+    table = backends()
+    if spec in table and table[spec].bare:
+        return table[spec], ""
+    name, sep, target = spec.partition(":")
+    backend = table.get(name) if sep else None
+    if backend is None or backend.bare:
+        raise ModelSpecError(f"unknown model spec '{spec}' (known: {known_specs()})")
+    return backend, target
+
+
+def parse_model_args(text: str) -> dict[str, str]:
+    """``key=value,key=value`` (lmms-eval's ``--model_args``) as a mapping; a pair without ``=`` is an error."""
+    pairs: dict[str, str] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ModelSpecError(f"--model-args: '{item}' is not key=value")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def backend_options(backend: Backend, args: Mapping[str, str], spec: str) -> Any:
+    """``args`` as the backend's options dataclass; an unknown key or a bad value is a :class:`ModelSpecError`."""
+    hints = typing.get_type_hints(backend.options)
+    valid = [item.name for item in dataclasses.fields(backend.options)]
+    for key in args:
+        if key not in valid:
+            raise ModelSpecError(f"model '{spec}': unknown --model-args key '{key}' (valid for {backend.name}: "
+                                 f"{', '.join(valid) or 'none'})")
     try:
-        folder = ensure_tiny_random(options.cache_dir)
-    except OSError as exc:
-        raise ModelSpecError(f"model spec '{TINY_RANDOM}': cannot build it: {exc}") from exc
-    return HFAdapter.load(
-        str(folder),
-        name=TINY_RANDOM,
-        device="cpu" if options.device == "auto" else options.device,
-        dtype="float32" if options.dtype == "auto" else options.dtype,
-        trust_remote_code=False,
-    )
+        return backend.options(**{key: _convert(value, hints[key], key) for key, value in args.items()})
+    except (TypeError, ValueError) as exc:
+        raise ModelSpecError(f"model '{spec}': {exc}") from None
+
+
+def _convert(text: str, hint: Any, key: str) -> Any:
+    """A ``--model-args`` value as the field's type (``str``, ``int``, ``float``, ``bool``, or one of them | None)."""
+    kinds = [kind for kind in typing.get_args(hint) if kind is not type(None)] or [hint]
+    if type(None) in typing.get_args(hint) and text.lower() in ("", "none", "null"):
+        return None
+    kind = kinds[0]
+    if kind is bool:
+        if text.lower() not in TRUE | FALSE:
+            raise ValueError(f"--model-args {key} must be true or false, not '{text}'")
+        return text.lower() in TRUE
+    try:
+        return kind(text)
+    except ValueError:
+        raise ValueError(f"--model-args {key} must be {getattr(kind, '__name__', kind)}, not '{text}'") from None
+
+
+def _prepare(spec: str, options: ModelOptions, environment: Environment | None) -> tuple[Backend, LoadRequest, Any]:
+    backend, target = find_backend(spec)
+    request = LoadRequest(spec, target, options, environment or Environment.from_mapping({}))
+    own = backend_options(backend, options.args, spec)
+    if backend.check is not None:
+        backend.check(request, own)
+    return backend, request, own
+
+
+def check_model(spec: str, options: ModelOptions | None = None, environment: Environment | None = None) -> None:
+    """Everything that can be known about ``spec`` without loading it: a known backend, valid ``--model-args``
+    and the backend's own check (a folder that exists, an API key, an installable engine, remote code that can
+    run here). Raises :class:`ModelSpecError`; writes, loads and downloads nothing."""
+    _prepare(spec, options or ModelOptions(), environment)
+
+
+def load_model(spec: str, options: ModelOptions | None = None, environment: Environment | None = None) -> ModelAdapter:
+    """The adapter for ``spec``; an unknown, invalid or unloadable spec raises :class:`ModelSpecError`."""
+    backend, request, own = _prepare(spec, options or ModelOptions(), environment)
+    return backend.load(request, own)

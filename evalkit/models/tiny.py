@@ -17,12 +17,18 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalkit.errors import ModelSpecError
+from evalkit.models.base import ModelAdapter
+from evalkit.models.registry import Backend, LoadRequest, NoOptions
+
 if TYPE_CHECKING:
     from transformers import LlavaProcessor
 
 #: Bump when the model, tokenizer or template changes, so old cached folders are not reused.
 TINY_RANDOM_VERSION = 2
 TINY_RANDOM_NAME = f"tiny-random-v{TINY_RANDOM_VERSION}"
+#: The model spec.
+TINY_RANDOM = "tiny-random"
 DEFAULT_CACHE_DIR = Path("~/.cache/evalkit")
 
 SEED = 1234
@@ -253,3 +259,21 @@ def _restrict_output_alphabet(model: Any, tokenizer: Any) -> None:
     dropped = torch.tensor([i for i in range(head.shape[0]) if i not in keep])
     with torch.no_grad():
         head[dropped] = 0.0
+
+
+def _load(request: LoadRequest, options: NoOptions) -> ModelAdapter:
+    """Build ``tiny-random`` once into the cache, then load it like any folder (cpu, float32 by default)."""
+    from evalkit.models.hf import HFAdapter
+
+    try:
+        folder = ensure_tiny_random(request.environment.cache_dir)
+    except OSError as exc:
+        raise ModelSpecError(f"model spec '{TINY_RANDOM}': cannot build it: {exc}") from exc
+    device, dtype = request.options.device, request.options.dtype
+    return HFAdapter.load(str(folder), name=TINY_RANDOM, device="cpu" if device == "auto" else device,
+                          dtype="float32" if dtype == "auto" else dtype, trust_remote_code=False)
+
+
+BACKEND = Backend(name=TINY_RANDOM, usage=TINY_RANDOM, short=TINY_RANDOM,
+                  summary="a tiny random-weight LLaVA model built locally, for tests and demos", load=_load,
+                  bare=True)

@@ -16,8 +16,10 @@ batching, its own sampler): numbers for a paper come from ``hf:`` or ``internvl:
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -31,9 +33,11 @@ from evalkit.models.hf_support import (
     check_local_path,
     images_of,
     one_line,
+    parse_hf_target,
     quiet_progress,
     tokenizer_of,
 )
+from evalkit.models.registry import Backend, LoadRequest
 
 INSTALL_HINT = "vLLM is not installed; pip install 'evalkit[vllm]' (a CUDA machine is needed)"
 DEFAULT_MAX_IMAGES = 8
@@ -310,3 +314,48 @@ def _chat_template(processor: Any) -> str | None:
         if isinstance(template, str):
             return template
     return None
+
+
+@dataclass(frozen=True)
+class VLLMOptions:
+    """``--model-args`` of ``vllm:``: the image limit per prompt, and ``vllm.LLM``'s own knobs (unset keeps
+    vLLM's default)."""
+
+    max_images: int = DEFAULT_MAX_IMAGES
+    tensor_parallel_size: int | None = None
+    max_model_len: int | None = None
+    gpu_memory_utilization: float | None = None
+
+    def engine_options(self) -> dict[str, Any]:
+        knobs = {"tensor_parallel_size": self.tensor_parallel_size, "max_model_len": self.max_model_len,
+                 "gpu_memory_utilization": self.gpu_memory_utilization}
+        return {key: value for key, value in knobs.items() if value is not None}
+
+
+def _check(request: LoadRequest, options: VLLMOptions) -> None:
+    """A target that names a model (and a folder, if it is a path), and vLLM installed."""
+    if not request.target.strip():
+        raise ModelSpecError(f"model spec '{request.spec}' names no model (expected vllm:<hub id or folder>)")
+    check_local_path(parse_hf_target(request.target)[0], request.spec)
+    if not _installed("vllm"):
+        raise ModelSpecError(f"model spec '{request.spec}': {INSTALL_HINT}")
+
+
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be imported, looked up without importing it (an imported one counts)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ValueError:  # imported already, without a spec
+        return True
+
+
+def _load(request: LoadRequest, options: VLLMOptions) -> VLLMAdapter:
+    model_id, revision = parse_hf_target(request.target)
+    return VLLMAdapter.load(model_id, name=request.spec, revision=revision, dtype=request.options.dtype,
+                            trust_remote_code=request.options.trust_remote_code, max_images=options.max_images,
+                            seed=request.options.seed, engine_options=options.engine_options())
+
+
+BACKEND = Backend(name="vllm", usage="vllm:<id or folder>[@revision]", short="vllm:<id>",
+                  summary="vLLM's offline engine (optional extra: pip install 'evalkit[vllm]')", load=_load,
+                  options=VLLMOptions, check=_check)

@@ -19,12 +19,12 @@ from typing import Any
 
 from evalkit.catalog.cards import Catalog, load_catalog
 from evalkit.catalog.spec import BenchmarkSpec, ProtocolSpec
-from evalkit.config import RunConfig
+from evalkit.config import ModelOptions, RunConfig
 from evalkit.data.sample import Sample
 from evalkit.data.sources import DataInfo, load_samples
 from evalkit.judge.base import Judge
 from evalkit.models.base import ModelAdapter
-from evalkit.models.registry import ModelOptions, load_model
+from evalkit.models.registry import load_model
 from evalkit.prompts.layouts import render_instruction
 from evalkit.run.folder import SCORES, index_key
 from evalkit.run.inference import PreparedBatch, converse, prepare_batch, start_conversation
@@ -82,7 +82,7 @@ def plan_benchmark(spec: BenchmarkSpec, config: RunConfig) -> BenchmarkPlan:
     samples = loaded.samples[: config.limit] if config.limit is not None else loaded.samples
     identity = {
         "model": config.model.spec,
-        "dtype": config.model.dtype,
+        "dtype": config.model.options.dtype,
         "protocol": config.protocol,
         "prompt_version": spec.prompt_version(config.protocol),
         "generation": protocol.generation.as_dict(),
@@ -175,10 +175,10 @@ class Runner:
     """Runs a :class:`RunConfig`; the model is loaded once, and only if some benchmark has work left."""
 
     def __init__(self, config: RunConfig, *, catalog: Catalog | None = None,
-                 model_loader: ModelLoader = load_model, score: bool = True) -> None:
+                 model_loader: ModelLoader | None = None, score: bool = True) -> None:
         self.config = config
         self.catalog = catalog or load_catalog()
-        self.model_loader = model_loader
+        self.model_loader = model_loader or (lambda spec, options: load_model(spec, options, config.environment))
         self.score = score
         self.model: ModelAdapter | None = None
         self.judge: Judge | None = None
@@ -190,7 +190,8 @@ class Runner:
         stores = [self._open_store(plan) for plan in plans]
         if self.score:
             self.judge = make_judge(self.config.judge, self.config.environment, self.config.judge_base_url,
-                                    timeout=self.config.model.timeout, max_retries=self.config.model.max_retries)
+                                    timeout=self.config.model.options.timeout,
+                                    max_retries=self.config.model.options.max_retries)
             for name in missing_judges(specs, self.config.protocol, self.config.judge):
                 print(f"evalkit: note: {name} needs a judge to be scored (--judge openai:<model> or hf:<id>); "
                       "its predictions will be made and it will be reported as not scored", file=sys.stderr)
@@ -219,7 +220,7 @@ class Runner:
 
     def _device(self) -> str:
         """Under torchrun, ``auto`` means this rank's GPU (``cuda:LOCAL_RANK``), or the CPU without one."""
-        rank, device = self.config.environment.rank, self.config.model.device
+        rank, device = self.config.environment.rank, self.config.model.options.device
         if not rank.distributed or device != "auto":
             return device
         import torch
@@ -229,13 +230,8 @@ class Runner:
     def _ensure_model(self) -> ModelAdapter:
         if self.model is None:
             model = self.config.model
-            environment = self.config.environment
-            options = ModelOptions(device=self._device(), dtype=model.dtype, trust_remote_code=model.trust_remote_code,
-                                   cache_dir=environment.cache_dir, api_key=environment.openai_api_key,
-                                   base_url=environment.openai_api_base, concurrency=model.concurrency,
-                                   price_input=model.price_input, price_output=model.price_output,
-                                   seed=self.config.seed, timeout=model.timeout, max_retries=model.max_retries)
-            if model.trust_remote_code:
+            options = dataclasses.replace(model.options, device=self._device(), seed=self.config.seed)
+            if options.trust_remote_code:
                 print(f"evalkit: note: --trust-remote-code: loading {model.spec} executes the Python code the "
                       "checkpoint ships", file=sys.stderr)
             self.model = self.model_loader(model.spec, options)

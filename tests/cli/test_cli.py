@@ -175,3 +175,22 @@ def test_paper_mode_runs_one_sample_per_generate_in_dataset_order(tmp_path):
                                       "--output", str(tmp_path)])
     config = run_config_from(args)
     assert (config.batch_size, config.protocol, config.group_by_length) == (1, "paper", False)
+
+
+def test_model_args_are_checked_before_anything_is_written(tmp_path, capsys):
+    data = write_tsv(tmp_path / "docvqa.tsv", rows=2)
+    base = ["run", "--model", "tiny-random", "--benchmarks", "DocVQA_VAL", "--data-file", str(data), "--output",
+            str(tmp_path / "run"), "--no-progress"]
+    assert main([*base, "--model-args", "temperature=0"]) == 2
+    assert one_error_line(capsys) == ("evalkit: error: model 'tiny-random': unknown --model-args key 'temperature' "
+                                      "(valid for tiny-random: none)")
+    assert main([*base, "--concurrency", "4"]) == 2
+    assert "unknown --model-args key 'concurrency'" in one_error_line(capsys)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_shorthand_flag_that_contradicts_model_args_is_an_error(tmp_path, capsys):
+    args = ["run", "--model", "openai:gpt-4o", "--benchmarks", "DocVQA_VAL", "--concurrency", "4", "--model-args",
+            "concurrency=2", "--output", str(tmp_path / "run")]
+    assert main(args) == 2
+    assert one_error_line(capsys) == "evalkit: error: --concurrency 4 contradicts --model-args concurrency=2"

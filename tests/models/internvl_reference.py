@@ -26,7 +26,7 @@ import pytest
 import torch
 from PIL import Image
 
-from evalkit.models.internvl import CHECKPOINT_CODE
+from evalkit.models.internvl_checkpoint import CHECKPOINT_CODE
 from evalkit.models.transformers_compat import missing_modules, transformers_version
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from evalkit.catalog.spec import GenerationParams
+from evalkit.config import Environment
 from evalkit.errors import ModelSpecError
 from evalkit.models.base import Generation, ImagePart, Message, Request, TextPart
 from evalkit.models.hf import HFAdapter
@@ -256,7 +257,8 @@ def test_a_broken_image_fails_alone(adapter: HFAdapter) -> None:
 
 
 def test_tiny_random_spec_matches_the_folder(adapter: HFAdapter, tiny_folder: Path) -> None:
-    tiny = load_model("tiny-random", ModelOptions(cache_dir=tiny_folder.parent))
+    environment = Environment.from_mapping({"EVALKIT_CACHE": str(tiny_folder.parent)})
+    tiny = load_model("tiny-random", ModelOptions(), environment)
     assert tiny.name == "tiny-random"
     assert tiny.describe()["model"] == str(tiny_folder)
     assert tiny.describe()["dtype"] == "float32" and tiny.describe()["device"] == "cpu"
@@ -292,3 +294,10 @@ def test_a_missing_folder_is_a_spec_error(tmp_path: Path) -> None:
     with pytest.raises(ModelSpecError, match="no such folder") as caught:
         load_model(spec, ModelOptions())
     assert f"'{spec}'" in str(caught.value)
+
+
+def test_attn_implementation_reaches_from_pretrained(tiny_folder: Path) -> None:
+    for implementation in ("eager", "sdpa"):
+        model = load_model("hf:" + str(tiny_folder), ModelOptions(device="cpu", args={"attn_implementation":
+                                                                                     implementation}))
+        assert model.model.config._attn_implementation == implementation

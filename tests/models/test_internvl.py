@@ -15,7 +15,8 @@ from PIL import Image
 from evalkit.catalog.spec import GenerationParams
 from evalkit.errors import ModelSpecError
 from evalkit.models.base import ImagePart, Message, Request, TextPart
-from evalkit.models.internvl import InternVLAdapter, checkpoint_system_line, code_files, tile_count
+from evalkit.models.internvl import InternVLAdapter, tile_count
+from evalkit.models.internvl_checkpoint import checkpoint_system_line, code_files
 from evalkit.models.internvl_prompt import PAPER_SYSTEM_LINE, render_internvl_prompt
 from evalkit.models.registry import ModelOptions, load_model
 from evalkit.tiling import pixel_values

@@ -6,7 +6,6 @@ import base64
 import io
 import json
 import threading
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -14,11 +13,12 @@ import pytest
 from PIL import Image
 
 from evalkit.catalog.spec import GenerationParams
+from evalkit.config import Environment, ModelOptions
 from evalkit.errors import ModelSpecError
-from evalkit.models.backends import load_extra_backend
 from evalkit.models.base import Generation, ImagePart, Message, Part, Request, TextPart
 from evalkit.models.http_client import RetryPolicy
 from evalkit.models.openai import OpenAIAdapter, estimated_cost, render_messages, sampling_fields
+from evalkit.models.registry import load_model
 from tests.judge.server import (
     CHAT_PATH,
     FAKE_MODEL,
@@ -321,29 +321,35 @@ def test_generate_on_no_requests_and_threads_are_not_leaked() -> None:
     assert threading.active_count() <= before
 
 
+def _environment(**variables: str) -> Environment:
+    return Environment.from_mapping(variables)
+
+
 def test_load_extra_backend_openai() -> None:
-    options = SimpleNamespace(api_key=SECRET, base_url="http://127.0.0.1:9/v1", concurrency=4, image_detail="auto",
-                              price_input=0.15, price_output=0.6)
-    adapter = load_extra_backend("openai", "gpt-4o-mini", options)
+    options = ModelOptions(args={"concurrency": "4", "image_detail": "auto", "price_input": "0.15",
+                                 "price_output": "0.6"})
+    adapter = load_model("openai:gpt-4o-mini", options,
+                         _environment(OPENAI_API_KEY=SECRET, OPENAI_API_BASE="http://127.0.0.1:9/v1"))
     assert isinstance(adapter, OpenAIAdapter)
     assert adapter.name == "openai:gpt-4o-mini"
     assert adapter.capabilities.max_batch_size == 4
     facts = adapter.describe()
-    assert (facts["image_detail"], facts["base_url"], facts["estimated_cost"]) == ("auto", options.base_url, 0.0)
+    assert (facts["image_detail"], facts["base_url"], facts["estimated_cost"]) == ("auto", "http://127.0.0.1:9/v1", 0.0)
     assert SECRET not in json.dumps(facts)
 
 
 def test_load_extra_backend_openai_errors() -> None:
     with pytest.raises(ModelSpecError, match=r"'openai:gpt-4o'.*no API key"):
-        load_extra_backend("openai", "gpt-4o", SimpleNamespace())
-    bad_url = SimpleNamespace(base_url="ftp://example.com")
+        load_model("openai:gpt-4o", ModelOptions(), _environment())
+    bad_url = _environment(OPENAI_API_BASE="ftp://example.com")
     with pytest.raises(ModelSpecError, match=r"'openai:gpt-4o'.*base URL must be http"):
-        load_extra_backend("openai", "gpt-4o", bad_url)
-    bad_key = SimpleNamespace(api_key="sk has spaces", base_url="http://127.0.0.1:9/v1")
+        load_model("openai:gpt-4o", ModelOptions(), bad_url)
+    bad_key = _environment(OPENAI_API_KEY="sk has spaces", OPENAI_API_BASE="http://127.0.0.1:9/v1")
     with pytest.raises(ModelSpecError) as caught:
-        load_extra_backend("openai", "gpt-4o", bad_key)
+        load_model("openai:gpt-4o", ModelOptions(), bad_key)
     assert "sk has spaces" not in str(caught.value)
     with pytest.raises(ModelSpecError, match="names no model"):
-        load_extra_backend("openai", "", bad_url)
+        load_model("openai:", ModelOptions(), bad_url)
     with pytest.raises(ModelSpecError, match="concurrency"):
-        load_extra_backend("openai", "gpt-4o", SimpleNamespace(base_url="http://127.0.0.1:9/v1", concurrency=0))
+        load_model("openai:gpt-4o", ModelOptions(args={"concurrency": "0"}),
+                   _environment(OPENAI_API_BASE="http://127.0.0.1:9/v1"))

@@ -10,17 +10,13 @@ import pytest
 
 import evalkit
 from evalkit.errors import ModelSpecError
-from evalkit.models.registry import KNOWN_BACKENDS, ModelOptions, load_model, parse_hf_target
+from evalkit.models.hf_support import parse_hf_target
+from evalkit.models.registry import ModelOptions, list_rows, load_model
 
 
 def test_options_defaults() -> None:
     options = ModelOptions()
-    assert (options.device, options.dtype, options.trust_remote_code, options.cache_dir) == (
-        "auto",
-        "auto",
-        False,
-        None,
-    )
+    assert (options.device, options.dtype, options.trust_remote_code, dict(options.args)) == ("auto", "auto", False, {})
 
 
 @pytest.mark.parametrize("spec", ["llava-1.5", "gpt4:o", "HF:foo/bar", "", "tiny-random-v2"])
@@ -81,7 +77,7 @@ def test_an_existing_folder_with_at_sign_has_no_revision(tmp_path: Path) -> None
 
 
 def test_known_backends_rows() -> None:
-    prefixes = [prefix for prefix, _ in KNOWN_BACKENDS]
+    prefixes = [prefix for prefix, _ in list_rows()]
     assert [p.split(":")[0].split("<")[0] for p in prefixes] == [
         "hf",
         "internvl",
@@ -89,7 +85,7 @@ def test_known_backends_rows() -> None:
         "vllm",
         "tiny-random",
     ]
-    assert all(isinstance(description, str) and description for _, description in KNOWN_BACKENDS)
+    assert all(isinstance(description, str) and description for _, description in list_rows())
 
 
 def test_importing_the_registry_is_light() -> None:
@@ -103,3 +99,76 @@ def test_importing_the_registry_is_light() -> None:
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_every_backend_module_registers_itself() -> None:
+    from evalkit.models.registry import backends
+
+    table = backends()
+    assert list(table) == ["hf", "internvl", "openai", "vllm", "tiny-random"]
+    assert {name: backend.load.__module__ for name, backend in table.items()} == {
+        "hf": "evalkit.models.hf", "internvl": "evalkit.models.internvl", "openai": "evalkit.models.openai",
+        "vllm": "evalkit.models.vllm", "tiny-random": "evalkit.models.tiny"}
+
+
+def test_list_rows_name_each_backends_model_args() -> None:
+    rows = dict(list_rows())
+    assert rows["hf:<id or folder>[@revision]"].endswith("(--model-args: attn_implementation)")
+    assert rows["openai:<model>"].endswith("(--model-args: concurrency, image_detail, price_input, price_output)")
+    assert "--model-args" not in rows["tiny-random"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("", {}), ("a=1", {"a": "1"}), (" a = 1 , b=x=y,", {"a": "1", "b": "x=y"}), ("key=", {"key": ""}),
+])
+def test_parse_model_args(text: str, expected: dict[str, str]) -> None:
+    from evalkit.models.registry import parse_model_args
+
+    assert parse_model_args(text) == expected
+
+
+@pytest.mark.parametrize("text", ["novalue", "=3", "a=1,b"])
+def test_parse_model_args_refuses_what_is_not_key_value(text: str) -> None:
+    from evalkit.models.registry import parse_model_args
+
+    with pytest.raises(ModelSpecError, match="is not key=value"):
+        parse_model_args(text)
+
+
+def test_an_unknown_model_arg_lists_the_valid_ones() -> None:
+    from evalkit.models.registry import check_model
+
+    with pytest.raises(ModelSpecError) as caught:
+        check_model("openai:gpt-4o", ModelOptions(args={"concurency": "4"}))
+    assert str(caught.value) == ("model 'openai:gpt-4o': unknown --model-args key 'concurency' (valid for openai: "
+                                 "concurrency, image_detail, price_input, price_output)")
+    with pytest.raises(ModelSpecError, match=r"unknown --model-args key 'x' \(valid for tiny-random: none\)"):
+        check_model("tiny-random", ModelOptions(args={"x": "1"}))
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ({"concurrency": "four"}, "--model-args concurrency must be int, not 'four'"),
+    ({"price_input": "cheap"}, "--model-args price_input must be float, not 'cheap'"),
+    ({"max_images": "2.5"}, "--model-args max_images must be int, not '2.5'"),
+])
+def test_a_model_arg_of_the_wrong_type_is_named(args: dict[str, str], message: str) -> None:
+    from evalkit.models.registry import backend_options, find_backend
+
+    spec = "vllm:x" if "max_images" in args else "openai:x"
+    backend, _ = find_backend(spec)
+    with pytest.raises(ModelSpecError, match=message):
+        backend_options(backend, args, spec)
+
+
+def test_model_args_become_the_backends_typed_options() -> None:
+    from evalkit.models.openai import OpenAIOptions
+    from evalkit.models.registry import backend_options, find_backend
+    from evalkit.models.vllm import VLLMOptions
+
+    openai, _ = find_backend("openai:x")
+    assert backend_options(openai, {"concurrency": "3", "price_input": "0.5", "price_output": "none"}, "openai:x") \
+        == OpenAIOptions(concurrency=3, price_input=0.5, price_output=None)
+    vllm, _ = find_backend("vllm:x")
+    options = backend_options(vllm, {"tensor_parallel_size": "2", "gpu_memory_utilization": "0.8"}, "vllm:x")
+    assert options == VLLMOptions(tensor_parallel_size=2, gpu_memory_utilization=0.8)
+    assert options.engine_options() == {"tensor_parallel_size": 2, "gpu_memory_utilization": 0.8}

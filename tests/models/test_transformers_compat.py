@@ -11,7 +11,8 @@ from packaging.version import Version
 
 from evalkit.cli import main
 from evalkit.errors import ModelSpecError
-from evalkit.models import internvl, transformers_compat
+from evalkit.models import internvl_checkpoint as internvl
+from evalkit.models import transformers_compat
 from evalkit.models.transformers_compat import (
     SUPPORTED,
     CodeRequirements,

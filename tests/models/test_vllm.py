@@ -13,10 +13,10 @@ from PIL import Image
 
 import evalkit.models.vllm as vllm_backend
 from evalkit.catalog.spec import GenerationParams
+from evalkit.config import ModelOptions
 from evalkit.errors import ModelSpecError
-from evalkit.models.backends import load_extra_backend
 from evalkit.models.base import Generation, ImagePart, Message, Part, Request, TextPart
-from evalkit.models.registry import ModelOptions
+from evalkit.models.registry import load_model
 from evalkit.models.tiny import TINY_RANDOM_NAME, build_tiny_random
 from evalkit.models.vllm import VLLMAdapter, sampling_kwargs
 
@@ -111,12 +111,12 @@ def ask(sample_id: str, text: str, *images: Image.Image, params: GenerationParam
 def test_missing_vllm_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "vllm", None)  # ``import vllm`` raises ImportError
     with pytest.raises(ModelSpecError) as caught:
-        load_extra_backend("vllm", "some-org/some-model", ModelOptions())
+        load_model("vllm:some-org/some-model", ModelOptions())
     assert str(caught.value) == INSTALL_MESSAGE
 
 
 def test_engine_arguments(fake_vllm: types.ModuleType, fake_processor: list[Any]) -> None:
-    adapter = load_extra_backend("vllm", "some-org/some-model@0123abc", ModelOptions())
+    adapter = load_model("vllm:some-org/some-model@0123abc", ModelOptions())
     assert isinstance(adapter, VLLMAdapter)
     (llm,) = FakeLLM.instances
     assert llm.kwargs == {
@@ -141,9 +141,9 @@ def test_engine_arguments(fake_vllm: types.ModuleType, fake_processor: list[Any]
 
 
 def test_engine_arguments_from_options(fake_vllm: types.ModuleType, fake_processor: list[Any]) -> None:
-    options = types.SimpleNamespace(dtype="float16", trust_remote_code=True, seed=3, max_images=2,
-                                    engine_options={"tensor_parallel_size": 2, "max_model_len": 4096})
-    adapter = load_extra_backend("vllm", "some-org/some-model", options)
+    options = ModelOptions(dtype="float16", trust_remote_code=True, seed=3,
+                           args={"max_images": "2", "tensor_parallel_size": "2", "max_model_len": "4096"})
+    adapter = load_model("vllm:some-org/some-model", options)
     (llm,) = FakeLLM.instances
     assert llm.kwargs == {
         "model": "some-org/some-model",
@@ -159,17 +159,17 @@ def test_engine_arguments_from_options(fake_vllm: types.ModuleType, fake_process
 
 def test_load_errors(fake_vllm: types.ModuleType, fake_processor: list[Any]) -> None:
     with pytest.raises(ModelSpecError, match=r"^cannot load model 'vllm:broken/model': CUDA out of memory while"):
-        load_extra_backend("vllm", "broken/model", ModelOptions())
+        load_model("vllm:broken/model", ModelOptions())
     with pytest.raises(ModelSpecError, match="unknown dtype 'float8'"):
-        load_extra_backend("vllm", "some-org/some-model", ModelOptions(dtype="float8"))
+        load_model("vllm:some-org/some-model", ModelOptions(dtype="float8"))
     with pytest.raises(ModelSpecError, match="no such folder"):
-        load_extra_backend("vllm", "/no/such/folder", ModelOptions())
+        load_model("vllm:/no/such/folder", ModelOptions())
     with pytest.raises(ModelSpecError, match="names no model"):
-        load_extra_backend("vllm", "", ModelOptions())
+        load_model("vllm:", ModelOptions())
 
 
 def test_requests_become_one_batched_generate_call(fake_vllm: types.ModuleType, fake_processor: list[Any]) -> None:
-    adapter = load_extra_backend("vllm", "some-org/some-model", ModelOptions())
+    adapter = load_model("vllm:some-org/some-model", ModelOptions())
     first, second, gray = noise(1), noise(2), noise(3, "L")
     requests = [
         ask("a", "Describe.", first),
@@ -212,7 +212,7 @@ def test_requests_become_one_batched_generate_call(fake_vllm: types.ModuleType, 
 def test_multi_turn_history_goes_through_the_chat_template(
     fake_vllm: types.ModuleType, fake_processor: list[Any]
 ) -> None:
-    adapter = load_extra_backend("vllm", "some-org/some-model", ModelOptions())
+    adapter = load_model("vllm:some-org/some-model", ModelOptions())
     messages = (
         Message("user", (ImagePart(noise(4)), TextPart("What is it?"))),
         Message("assistant", (TextPart("A chart."),)),
@@ -223,7 +223,7 @@ def test_multi_turn_history_goes_through_the_chat_template(
 
 
 def test_a_failing_batch_is_retried_one_by_one(fake_vllm: types.ModuleType, fake_processor: list[Any]) -> None:
-    adapter = load_extra_backend("vllm", "some-org/some-model", ModelOptions())
+    adapter = load_model("vllm:some-org/some-model", ModelOptions())
     generations = adapter.generate([ask("a", "fine"), ask("b", "explode"), ask("c", "also fine")])
     (llm,) = FakeLLM.instances
     assert len(llm.calls) == 1 + 3
@@ -237,7 +237,7 @@ def test_a_failing_batch_is_retried_one_by_one(fake_vllm: types.ModuleType, fake
 def test_unusable_requests_fail_alone_before_the_engine(
     fake_vllm: types.ModuleType, fake_processor: list[Any]
 ) -> None:
-    adapter = load_extra_backend("vllm", "some-org/some-model", types.SimpleNamespace(max_images=1))
+    adapter = load_model("vllm:some-org/some-model", ModelOptions(args={"max_images": "1"}))
     beams = GenerationParams(max_new_tokens=4, num_beams=2)
     generations = adapter.generate([ask("a", "two", noise(1), noise(2)), ask("b", "ok", noise(3)),
                                     ask("c", "beams", params=beams)])
@@ -262,7 +262,7 @@ def test_sampling_kwargs_defaults() -> None:
 def test_prompts_match_the_hf_backend(fake_vllm: types.ModuleType, tmp_path: Path) -> None:
     """With the real processor of the tiny model, the prompt is the hf: backend's (see test_hf.py)."""
     folder = build_tiny_random(tmp_path / TINY_RANDOM_NAME)
-    adapter = load_extra_backend("vllm", str(folder), ModelOptions())
+    adapter = load_model("vllm:" + str(folder), ModelOptions())
     assert isinstance(adapter, VLLMAdapter)
     one = ask("a", "What is it?", noise(1))
     two = ask("b", "Which differs?", noise(1), noise(2))

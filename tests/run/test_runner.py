@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from evalkit.config import Environment, ModelConfig, RunConfig
+from evalkit.config import Environment, ModelConfig, ModelOptions, RunConfig
 from evalkit.errors import RunDirectoryError
 from evalkit.models.base import Capabilities, Generation, RenderedRequest, Request
 from evalkit.run.runner import Runner
@@ -172,7 +172,7 @@ def test_trusting_remote_code_says_which_code_runs(tmp_path, capsys):
             return {"name": self.name, "remote_code_files": code}
 
     data = write_tsv(tmp_path / "docvqa.tsv", rows=1)
-    config = config_for(tmp_path, data, model=ModelConfig("internvl:./ckpt", trust_remote_code=True))
+    config = config_for(tmp_path, data, model=ModelConfig("internvl:./ckpt", ModelOptions(trust_remote_code=True)))
     run_with(RemoteCodeModel(), config)
     err = capsys.readouterr().err
     assert "--trust-remote-code: loading internvl:./ckpt executes the Python code the checkpoint ships" in err
@@ -180,4 +180,4 @@ def test_trusting_remote_code_says_which_code_runs(tmp_path, capsys):
 
 
 def test_remote_code_is_never_trusted_by_default():
-    assert ModelConfig("internvl:x").trust_remote_code is False
+    assert ModelConfig("internvl:x").options.trust_remote_code is False
