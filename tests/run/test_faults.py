@@ -4,7 +4,7 @@ Every test drives ``evalkit.cli.main`` against :class:`~tests.judge.server.FakeO
 what happened (the server's requests per sample, the manifest's and the judge's counters). The CLI has no
 flag for the HTTP timeout or the retry budget (defaults: 120 s for a model, 60 s for a judge, 6 retries
 with backoff up to 30 s), so the :func:`waits` fixture sets them on every :class:`ChatClient` built during a
-test: a 1 s timeout and 2 retries (3 attempts) with waits of at most 20 ms. The faults exercised are the
+test: a 3 s timeout (room for a loaded machine) and 2 retries (3 attempts) with waits of at most 20 ms. The faults exercised are the
 fake server's: 429 with ``Retry-After``, 500, a hang past the timeout, a connection closed without a
 response, and malformed JSON.
 """
@@ -38,7 +38,7 @@ from tests.judge.server import (
 )
 from tests.run.test_runner import write_tsv
 
-TIMEOUT = 1.0
+TIMEOUT = 3.0
 HANG = 20.0  # far past the timeout; the server releases it when the test leaves it
 BUDGET = RetryPolicy(max_retries=2, backoff_base=0.01, backoff_cap=0.02)
 ATTEMPTS = BUDGET.max_retries + 1
