@@ -466,7 +466,8 @@ def torchrun_trial(ref: Reference, number: int, trigger: Trigger, victim: int) -
     output = ref.base / f"torchrun{number}"
     kill_one_rank(ref, output, victim, trigger, counts)
     copy = ref.base / f"torchrun{number}-two"
-    shutil.copytree(output, copy)
+    if output.exists():  # a kill during start-up can come before the run folder is made
+        shutil.copytree(output, copy)
     resumes = [start(ref, output, 1), start(ref, copy, 2)]  # the same killed state, resumed both ways at once
     for proc, out in zip(resumes, (output, copy), strict=True):
         rc = wait_or_fail(proc, out)
