@@ -4,9 +4,9 @@ Every test drives ``evalkit.cli.main`` against :class:`~tests.judge.server.FakeO
 what happened (the server's requests per sample, the manifest's and the judge's counters). The CLI has no
 flag for the HTTP timeout or the retry budget (defaults: 120 s for a model, 60 s for a judge, 6 retries
 with backoff up to 30 s), so the :func:`waits` fixture sets them on every :class:`ChatClient` built during a
-test: a 3 s timeout (room for a loaded machine) and 2 retries (3 attempts) with waits of at most 20 ms. The faults exercised are the
-fake server's: 429 with ``Retry-After``, 500, a hang past the timeout, a connection closed without a
-response, and malformed JSON.
+test: a 3 s timeout (room for a loaded machine) and 2 retries (3 attempts) with waits of at most 20 ms. The
+faults exercised are the fake server's: 429 with ``Retry-After``, 500, a hang past the timeout, a connection
+closed without a response, and malformed JSON.
 """
 
 from __future__ import annotations
