@@ -10,7 +10,10 @@ not here. Two runs on the same data share one thumbnail per sample (and the page
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +26,8 @@ from evalkit.run.folder import RunFolder, index_key, lenient_json_lines
 
 IMAGE_BUDGET = 4_000_000
 """Characters of image data URLs one page may hold (about 4 MB of the file)."""
+BATCH = 64
+"""Thumbnails made at once by the worker threads (at most this many are made beyond the budget and dropped)."""
 
 Groups = dict[tuple[str, str], list[dict[str, Any]]]
 
@@ -50,50 +55,71 @@ class _Group:
     shown: int = 0
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """A sample that has an image, in the order thumbnails are given out."""
+
+    group: _Group
+    row: dict[str, Any]
+    key: tuple[str, str]
+    sample: Sample
+
+
 @dataclass
 class _Budget:
-    """Thumbnails made so far (by data and index), the characters they take, and whether the budget is spent."""
+    """Thumbnails given out so far (by data and index), the characters they take, and whether the budget is spent."""
 
     limit: int
     used: int = 0
     spent: bool = False
     made: dict[tuple[str, str], str | None] = field(default_factory=dict)
 
-    def image(self, data: LocalData, key: str, sample: Sample) -> str | None:
-        """The sample's thumbnail if the budget allows it (one made earlier for the same data costs nothing)."""
-        if (data.identity, key) in self.made:
-            return self.made[(data.identity, key)]
+    def admit(self, key: tuple[str, str], url: str | None) -> str | None:
+        """``url`` if the budget allows it; one given out earlier for the same data and index costs nothing."""
+        if key in self.made:
+            return self.made[key]
         if self.spent:
             return None
-        url = thumbnail(sample)
         if url is not None and self.used + len(url) > self.limit:
             self.spent = True
             return None
         self.used += len(url or "")
-        self.made[(data.identity, key)] = url
+        self.made[key] = url
         return url
 
 
-def _round_robin(groups: list[_Group]) -> Iterator[tuple[_Group, dict[str, Any]]]:
-    """(group, row): the first row of every group, then the second of every group, …"""
+def _round_robin(groups: list[_Group]) -> Iterator[_Candidate]:
+    """The samples with an image: the first of every group, then the second of every group, …"""
     for position in range(max((len(group.rows) for group in groups), default=0)):
         for group in groups:
-            if position < len(group.rows):
-                yield group, group.rows[position]
+            if position >= len(group.rows):
+                continue
+            row = group.rows[position]
+            key = index_key(row.get("index"))
+            sample = group.data.samples.get(key)
+            if sample is not None and sample.images:
+                yield _Candidate(group, row, (group.data.identity, key), sample)
 
 
-def _attach_images(groups: list[_Group], budget: _Budget) -> None:
-    for group, row in _round_robin(groups):
-        key = index_key(row.get("index"))
-        sample = group.data.samples.get(key)
-        if sample is None or not sample.images:
-            continue
-        url = budget.image(group.data, key, sample)
-        if url is not None:
-            row["image_png_base64"] = url
-            group.shown += 1
-        elif budget.spent:
-            group.left_out += 1
+def _attach_images(groups: list[_Group], budget: _Budget, workers: int) -> None:
+    """Thumbnails for the candidates in order until the budget is spent, made ``BATCH`` at a time in threads
+    (decoding and resizing release the GIL); the rest are counted as left out."""
+    candidates = _round_robin(groups)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        while not budget.spent and (batch := list(itertools.islice(candidates, BATCH))):
+            urls = pool.map(lambda c: None if c.key in budget.made else thumbnail(c.sample), batch)
+            for candidate, url in zip(batch, urls, strict=True):
+                _give(candidate, budget.admit(candidate.key, url), budget)
+    for candidate in candidates:  # the budget is spent: only thumbnails already made for the same data
+        _give(candidate, budget.admit(candidate.key, None), budget)
+
+
+def _give(candidate: _Candidate, url: str | None, budget: _Budget) -> None:
+    if url is not None:
+        candidate.row["image_png_base64"] = url
+        candidate.group.shown += 1
+    elif budget.spent:
+        candidate.group.left_out += 1
 
 
 def size_text(characters: int) -> str:
@@ -120,13 +146,14 @@ class CollectedSamples:
 
 
 def collect_samples(report: Report, runs: list[RunFolder], environment: Environment,
-                    image_budget: int = IMAGE_BUDGET) -> CollectedSamples:
-    """Every scored sample of every run, with thumbnails where the run's data is readable here (within budget)."""
+                    image_budget: int = IMAGE_BUDGET, workers: int | None = None) -> CollectedSamples:
+    """Every scored sample of every run, with thumbnails where the run's data is readable here (within budget),
+    made by ``workers`` threads (default: one per CPU, at most 8)."""
     groups: dict[tuple[str, str], _Group] = {}
     for info, run in zip(report.runs, runs, strict=True):
         for (label, benchmark), rows in samples_from_run(run, info.label).items():
             groups[(label, benchmark)] = _Group(rows, read_local_data(run, benchmark, environment))
     budget = _Budget(image_budget)
-    _attach_images(list(groups.values()), budget)
+    _attach_images(list(groups.values()), budget, workers or min(8, os.cpu_count() or 1))
     notes = {key: note for key, group in groups.items() if (note := _note(group, budget)) is not None}
     return CollectedSamples({key: group.rows for key, group in groups.items()}, notes)

@@ -16,6 +16,7 @@ from PIL import Image
 from evalkit.catalog.cards import Catalog, load_catalog
 from evalkit.config import Environment, ModelConfig, ModelOptions, RunConfig
 from evalkit.data.vlmevalkit_tsv import read_tsv
+from evalkit.report import samples as samples_module
 from evalkit.report.images import THUMBNAIL_PX, thumbnail
 from evalkit.report.leaderboard import build_report
 from evalkit.report.payload import build_payload
@@ -191,6 +192,21 @@ def test_the_budget_is_shared_round_robin_and_the_left_out_are_counted(tiny_run:
                                        f"under {size}; the first 2 in dataset order have theirs.",
         ("tiny-random", "MMBench_DEV_EN"): f"Images of 5 of these 6 samples were left out to keep this page's "
                                            f"images under {size}; the first 1 in dataset order have theirs."}
+
+
+@pytest.mark.parametrize("batch", [1, 64])
+def test_a_second_run_on_the_same_data_gets_every_thumbnail_the_first_got_even_past_the_budget(
+        tiny_run: TinyRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int):
+    monkeypatch.setattr(samples_module, "BATCH", batch)
+    full = collect([tiny_run.run_dir], tiny_run.environment).rows
+    docvqa, mmbench = full[("tiny-random", "DocVQA_VAL")], full[("tiny-random", "MMBench_DEV_EN")]
+    budget = sum(len(row["image_png_base64"]) for row in (docvqa[0], mmbench[0], docvqa[1]))
+    second = copy_run(tiny_run.run_dir, tmp_path / "second")
+    limited = collect([tiny_run.run_dir, second], tiny_run.environment, image_budget=budget, workers=2)
+    shown = {key: ["image_png_base64" in row for row in rows] for key, rows in limited.rows.items()}
+    for run in ("tiny-random (run)", "tiny-random (second)"):
+        assert shown[(run, "DocVQA_VAL")] == [True, True, False, False]
+        assert shown[(run, "MMBench_DEV_EN")] == [True, False, False, False, False, False]
 
 
 def test_two_runs_on_the_same_data_share_their_thumbnails(tiny_run: TinyRun, tmp_path: Path):
