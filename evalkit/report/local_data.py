@@ -15,6 +15,7 @@ at another revision, gives no images and a note saying why, as does data that is
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,13 @@ def _read_hub(spec: BenchmarkSpec, data: dict[str, Any], environment: Environmen
     if isinstance(recorded, str) and hub.revision is not None and recorded != hub.revision:
         return _missing(f"no images: the cached {location} is revision {hub.revision}, the run read {recorded}")
     return LocalData({index_key(sample.index): sample for sample in hub.samples}, f"{location}@{hub.revision}")
+
+
+def local_data_key(run: RunFolder, benchmark: str) -> tuple[object, ...]:
+    """What :func:`read_local_data` depends on: two runs with equal keys read the same samples."""
+    data = (run.entry(benchmark) or {}).get("data")
+    where = run.path if not isinstance(data, dict) or data.get("source") == "file" else None  # relative paths
+    return (benchmark, run.protocol, json.dumps(data, sort_keys=True, default=str), where)
 
 
 def read_local_data(run: RunFolder, benchmark: str, environment: Environment) -> LocalData:

@@ -21,7 +21,7 @@ from evalkit.config import Environment
 from evalkit.data.sample import Sample
 from evalkit.report.images import thumbnail
 from evalkit.report.leaderboard import Report
-from evalkit.report.local_data import LocalData, read_local_data
+from evalkit.report.local_data import LocalData, local_data_key, read_local_data
 from evalkit.run.folder import RunFolder, index_key, lenient_json_lines
 
 IMAGE_BUDGET = 4_000_000
@@ -107,9 +107,10 @@ def _attach_images(groups: list[_Group], budget: _Budget, workers: int) -> None:
     candidates = _round_robin(groups)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         while not budget.spent and (batch := list(itertools.islice(candidates, BATCH))):
-            urls = pool.map(lambda c: None if c.key in budget.made else thumbnail(c.sample), batch)
-            for candidate, url in zip(batch, urls, strict=True):
-                _give(candidate, budget.admit(candidate.key, url), budget)
+            wanted = {c.key: c.sample for c in batch if c.key not in budget.made}  # two runs' shared samples once
+            urls = dict(zip(wanted, pool.map(thumbnail, wanted.values()), strict=True))
+            for candidate in batch:
+                _give(candidate, budget.admit(candidate.key, urls.get(candidate.key)), budget)
     for candidate in candidates:  # the budget is spent: only thumbnails already made for the same data
         _give(candidate, budget.admit(candidate.key, None), budget)
 
@@ -150,9 +151,13 @@ def collect_samples(report: Report, runs: list[RunFolder], environment: Environm
     """Every scored sample of every run, with thumbnails where the run's data is readable here (within budget),
     made by ``workers`` threads (default: one per CPU, at most 8)."""
     groups: dict[tuple[str, str], _Group] = {}
+    read: dict[tuple[object, ...], LocalData] = {}  # runs on the same data read it once
     for info, run in zip(report.runs, runs, strict=True):
         for (label, benchmark), rows in samples_from_run(run, info.label).items():
-            groups[(label, benchmark)] = _Group(rows, read_local_data(run, benchmark, environment))
+            key = local_data_key(run, benchmark)
+            if key not in read:
+                read[key] = read_local_data(run, benchmark, environment)
+            groups[(label, benchmark)] = _Group(rows, read[key])
     budget = _Budget(image_budget)
     _attach_images(list(groups.values()), budget, workers or min(8, os.cpu_count() or 1))
     notes = {key: note for key, group in groups.items() if (note := _note(group, budget)) is not None}

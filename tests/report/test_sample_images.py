@@ -16,6 +16,7 @@ from PIL import Image
 from evalkit.catalog.cards import Catalog, load_catalog
 from evalkit.config import Environment, ModelConfig, ModelOptions, RunConfig
 from evalkit.data.vlmevalkit_tsv import read_tsv
+from evalkit.report import local_data
 from evalkit.report import samples as samples_module
 from evalkit.report.images import THUMBNAIL_PX, thumbnail
 from evalkit.report.leaderboard import build_report
@@ -209,11 +210,19 @@ def test_a_second_run_on_the_same_data_gets_every_thumbnail_the_first_got_even_p
         assert shown[(run, "MMBench_DEV_EN")] == [True, False, False, False, False, False]
 
 
-def test_two_runs_on_the_same_data_share_their_thumbnails(tiny_run: TinyRun, tmp_path: Path):
+def test_two_runs_on_the_same_data_share_their_thumbnails(tiny_run: TinyRun, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch):
     second = copy_run(tiny_run.run_dir, tmp_path / "second")
     runs = [load_run(tiny_run.run_dir), load_run(second)]
     report = build_report(runs)
+    reads: list[str] = []
+    monkeypatch.setattr(local_data, "read_tsv",
+                        lambda path, *args, **options: reads.append(path.name) or read_tsv(path, *args, **options))
+    made: list[object] = []
+    monkeypatch.setattr(samples_module, "thumbnail", lambda sample: made.append(sample.index) or thumbnail(sample))
     collected = collect_samples(report, runs, tiny_run.environment)
+    assert sorted(reads) == ["DocVQA_VAL.tsv", "MMBench_DEV_EN.tsv"]  # each TSV read once for both runs
+    assert len(made) == sum(SCORED.values())  # each sample's thumbnail made once for both runs
     data = build_payload(report, samples=collected.rows, sample_notes=collected.notes)
     assert [group["run"] for group in data["samples"]] == ["tiny-random (run)"] * 2 + ["tiny-random (second)"] * 2
     thumbnails = {row["image_png_base64"] for rows in collected.rows.values() for row in rows}
