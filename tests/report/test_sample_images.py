@@ -20,6 +20,7 @@ from evalkit.report import local_data
 from evalkit.report import samples as samples_module
 from evalkit.report.images import THUMBNAIL_PX, thumbnail
 from evalkit.report.leaderboard import build_report
+from evalkit.report.local_data import hub_repo_of
 from evalkit.report.payload import build_payload
 from evalkit.report.samples import CollectedSamples, collect_samples
 from evalkit.report.write import write_report
@@ -174,6 +175,16 @@ def test_a_hub_dataset_not_in_the_local_cache_gives_no_images_and_names_the_cach
     notes = collect([run], environment).notes
     assert notes == {("tiny-random", "ChartQA_TEST"): "no images: the hub dataset lmms-lab-encoder/ChartQA/test is "
                                                       f"not in the local cache ({environment.hub_cache_dir})"}
+
+
+@pytest.mark.parametrize(("suite", "location", "repo"), [
+    ("DocVQA_VAL", "lmms-lab/DocVQA:DocVQA/validation", "lmms-lab/DocVQA"),
+    ("ChartQA_TEST", "lmms-lab/ChartQA/test", "lmms-lab/ChartQA"),
+    ("ChartQA_TEST", "/data/mirror/ChartQA/test", "/data/mirror/ChartQA"),
+])
+def test_the_hub_repo_is_read_back_from_the_recorded_location(suite: str, location: str, repo: str):
+    source = load_catalog().get(suite).sources["hub"]
+    assert hub_repo_of(location, source) == repo
 
 
 # -------------------------------------------------------------------------------------------- budget
