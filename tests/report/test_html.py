@@ -213,6 +213,17 @@ def test_the_sample_browser_lists_the_samples_and_payloads_stay_text(dom):
 
 
 @needs_chromium
+def test_the_scores_table_shows_untrusted_names_and_reasons_as_text(dom):
+    table = dom.find("table", id="scores-table")
+    rows = [[td.text() for td in tr.find_all("td")] for tr in table.find_all("tr", cls="own")]
+    assert [row[:2] for row in rows if row[0] == BETA] == [[BETA, "DocVQA_TEST"], [BETA, "ChartQA_TEST"],
+                                                             [BETA, "MMT-Bench_VAL"]]
+    assert not table.find_all("i") and not table.find_all("script")
+    mmvet = next(row for row in rows if row[1] == "MMVet")
+    assert mmvet[3] == "not scored" and mmvet[7] == "not scored: needs a judge (GPT-4 grading)"
+
+
+@needs_chromium
 def test_a_url_fragment_filters_and_sorts_the_samples(page):
     dom = parse_dom(dump_dom(file_url(page, f"run={ALPHA}&suite=ChartQA_TEST&filter=PWNED&status=incorrect"
                                             "&sort=score-desc")))
