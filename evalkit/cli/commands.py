@@ -74,10 +74,12 @@ def write_report_quietly(run_dir: Path) -> WrittenReport | None:
     return write_report([run_dir], run_dir / REPORT)
 
 
-def report(runs: list[Path], output: Path) -> int:
+def report(runs: list[Path], output: Path, labels: list[tuple[str, Path]] | None = None) -> int:
+    from evalkit.report.labels import runs_with_labels
     from evalkit.report.write import write_report
 
-    written = write_report(runs, output)
+    named = runs_with_labels(runs, labels or [])
+    written = write_report([path for path, _ in named], output, labels=[label for _, label in named])
     print(written.markdown)
     print(f"report: {', '.join(str(path) for path in written.files)}")
     return 0

@@ -23,7 +23,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "score":
         return commands.score(args)
     if args.command == "report":
-        return commands.report(args.runs, args.output)
+        return commands.report(args.runs, args.output, args.label)
     if args.command == "compare":
         return commands.compare(args)
     return commands.preview(args)

@@ -35,6 +35,14 @@ def positive_int(text: str) -> int:
     return value
 
 
+def run_label(text: str) -> tuple[str, Path]:
+    """``report --label NAME=RUN_DIR``: the run's name in the report, and its folder."""
+    name, equals, folder = text.partition("=")
+    if not equals or not name.strip() or not folder:
+        raise argparse.ArgumentTypeError(f"'{text}' is not NAME=RUN_DIR")
+    return name.strip(), Path(folder)
+
+
 def judge_spec(text: str) -> str:
     """``exact_matching``, ``openai:<model>`` or ``hf:<id or folder>`` (README.md, "Scoring, protocols and judges")."""
     if text == "exact_matching" or (text.partition(":")[0] in ("openai", "hf") and text.partition(":")[2]):
@@ -104,8 +112,11 @@ def build_parser() -> OneLineParser:
     score.add_argument("--seed", type=int, default=0)
     _add_judge_arguments(score)
     report = commands.add_parser("report", help="the leaderboard: runs beside the paper's baselines (xlsx, md, html)")
-    report.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR")
+    report.add_argument("runs", nargs="*", type=Path, metavar="RUN_DIR")
     report.add_argument("--output", type=Path, required=True)
+    report.add_argument("--label", action="append", default=[], type=run_label, metavar="NAME=RUN_DIR",
+                        help="name a run NAME in the xlsx, md and html (repeatable; the run need not be listed "
+                             "again); a plain RUN_DIR keeps its model's name")
     compare = commands.add_parser("compare", help="regression gate: exit 1 if the candidate is significantly worse")
     compare.add_argument("base", type=Path, metavar="BASE_RUN_DIR")
     compare.add_argument("candidate", type=Path, metavar="CANDIDATE_RUN_DIR")

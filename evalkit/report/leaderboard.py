@@ -13,8 +13,7 @@ as is everything that could not be placed at all (another split, not scored, no 
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -31,6 +30,7 @@ from evalkit.report.baselines import (
     resolve_path,
     sections_of,
 )
+from evalkit.report.labels import run_labels
 from evalkit.run.folder import RunFolder, SuiteFolder
 
 PAPER_PROTOCOL = "paper"
@@ -128,7 +128,12 @@ class NotCompared:
 
 @dataclass(frozen=True)
 class RunBreakdown:
-    """One run's result on one suite: headline, status and the breakdown tables of its scores.json."""
+    """One run's result on one suite: headline, status and the breakdown tables of its scores.json.
+
+    ``errors`` counts the samples whose generation failed (None: not recorded); ``note`` says, in full, what
+    else a reader needs (how the predictions' protocol differs, the other protocol's score); ``columns`` are
+    the paper columns the suite's values fill (none: see ``Report.not_compared`` for why).
+    """
 
     run: str
     metric: str
@@ -138,6 +143,9 @@ class RunBreakdown:
     reason: str | None
     details_path: str
     sections: tuple[BreakdownSection, ...]
+    errors: int | None = None
+    note: str | None = None
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,17 +186,6 @@ class Report:
         return tuple(gap for gap in self.gaps if gap.run == run)
 
 
-def _labels(runs: Sequence[RunFolder]) -> list[str]:
-    """Model names, with the run folder added where two runs share a model, then a counter if still equal."""
-    models = Counter(run.model for run in runs)
-    labels = [run.model if models[run.model] == 1 else f"{run.model} ({run.path.name})" for run in runs]
-    total, seen = Counter(labels), Counter[str]()
-    for index, label in enumerate(labels):
-        seen[label] += 1
-        labels[index] = label if total[label] == 1 else f"{label} #{seen[label]}"
-    return labels
-
-
 def _protocol_note(spec: BenchmarkSpec, suite: SuiteFolder, run: RunFolder) -> str | None:
     """None when the suite was scored as the paper's numbers were; otherwise what differs."""
     paper = spec.protocols[PAPER_PROTOCOL].variant
@@ -213,9 +210,11 @@ def _mismatch(entry: ReportEntry, reference: ReportEntry) -> str:
 class _Builder:
     """The state of one :func:`build_report` call."""
 
-    def __init__(self, runs: Sequence[RunFolder], baselines: Baselines, catalog: Catalog) -> None:
+    def __init__(self, runs: Sequence[RunFolder], baselines: Baselines, catalog: Catalog,
+                 labels: Sequence[str | None]) -> None:
         self.runs, self.baselines, self.catalog = runs, baselines, catalog
-        self.labels = _labels(runs)
+        self.labels = run_labels(runs, labels, baselines.models)
+        self.placed: dict[tuple[str, str], list[str]] = {}
         self.entries: dict[str, list[ReportEntry]] = {}
         for entry in all_entries(catalog):
             self.entries.setdefault(entry.label, []).append(entry)
@@ -259,6 +258,7 @@ class _Builder:
                         reasons.setdefault(f"{entry.label} already holds this run's {filled_by[entry.label]}", value)
                     else:
                         filled_by[entry.label] = name
+                        self.placed.setdefault((label, name), []).append(entry.label)
                         cells[entry.label] = Cell(value, comparable=note is None, note=note,
                                                   source=str(suite.scores_path))
                         if note is not None:
@@ -284,14 +284,41 @@ class _Builder:
                 if name not in run.suites:
                     continue
                 suite = run.suites[name]
-                n = suite.scores.get("n")
                 entries.append(RunBreakdown(
                     run=label, metric=str(suite.scores.get("metric", "")), score=suite.score,
-                    n=n if isinstance(n, int) and not isinstance(n, bool) else None,
-                    protocol=suite.scores.get("protocol") or run.protocol, reason=suite.scores.get("reason"),
-                    details_path=str(suite.details_path), sections=sections_of(suite.scores.get("breakdown") or {})))
+                    n=_count(suite.scores.get("n")), protocol=suite.scores.get("protocol") or run.protocol,
+                    reason=suite.scores.get("reason"), details_path=str(suite.details_path),
+                    sections=sections_of(suite.scores.get("breakdown") or {}), errors=_errors(run, suite),
+                    note=_suite_note(suite), columns=tuple(self.placed.get((label, name), ()))))
             result.append(SuiteBreakdown(name, spec.title if spec is not None else name, tuple(entries)))
         return tuple(result)
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _errors(run: RunFolder, suite: SuiteFolder) -> int | None:
+    """Samples whose generation failed: the scores' own count, else the manifest's; None when neither has one."""
+    breakdown = suite.scores.get("breakdown") or {}
+    counted = _count(breakdown.get("errors"))
+    if counted is not None:
+        return counted
+    return _count((run.entry(suite.benchmark) or {}).get("errors"))
+
+
+def _suite_note(suite: SuiteFolder) -> str | None:
+    """What scores.json says besides the headline: its own note and the other protocol's score, in full."""
+    parts = [str(suite.scores["note"])] if suite.scores.get("note") else []
+    other = suite.scores.get("other_protocol")
+    if isinstance(other, Mapping) and other.get("protocol"):
+        score = other.get("other_score")
+        differ = _count(other.get("samples_scored_differently")) or 0
+        headline = f"{score:.2f}" if isinstance(score, int | float) and not isinstance(score, bool) else None
+        if headline is not None or differ:
+            text = f"{other['protocol']} protocol: {headline or 'not scored'}"
+            parts.append(text + (f" ({differ} samples scored differently)" if differ else ""))
+    return "; ".join(parts) or None
 
 
 def _mark_best(rows: list[Row], width: int) -> list[Row]:
@@ -311,14 +338,15 @@ def _mark_best(rows: list[Row], width: int) -> list[Row]:
 
 
 def build_report(runs: Sequence[RunFolder], baselines: Baselines | None = None, *, catalog: Catalog | None = None,
-                 references: Sequence[str] = GAP_REFERENCES) -> Report:
+                 references: Sequence[str] = GAP_REFERENCES, labels: Sequence[str | None] | None = None) -> Report:
     """Line the runs up with the baselines (default: the packaged ones) in the paper's layout.
 
     Columns follow Table 2 order and are kept where a run or a baseline has a value; rows are the runs,
     then every baseline model with a value in a kept column. ``references`` are the models each run's
-    gaps are measured against.
+    gaps are measured against. ``labels`` name the runs (None, or a None entry: the model's name, made unique).
     """
-    builder = _Builder(runs, baselines if baselines is not None else load_baselines(), catalog or load_catalog())
+    builder = _Builder(runs, baselines if baselines is not None else load_baselines(), catalog or load_catalog(),
+                       labels if labels is not None else [None] * len(runs))
     run_cells = [builder.run_cells(run, label) for run, label in zip(runs, builder.labels, strict=True)]
     model_cells = {model: builder.baseline_cells(model) for model in builder.baselines.models}
     filled = {label for cells in (*run_cells, *model_cells.values()) for label in cells}

@@ -118,9 +118,11 @@ def _gaps(sheet: Worksheet, report: Report) -> None:
 def _run_block(sheet: Worksheet, row: int, entry: RunBreakdown) -> int:
     """Write one run's breakdown of a suite from ``row``; return the next free row."""
     facts: list[tuple[str, Scalar]] = [("Run", entry.run), ("Metric", entry.metric), ("Score", entry.score),
-                                       ("n", entry.n), ("Protocol", entry.protocol)]
+                                       ("n", entry.n), ("Errors", entry.errors), ("Protocol", entry.protocol)]
     if entry.reason:
         facts.append(("Not scored", entry.reason))
+    if entry.note:
+        facts.append(("Note", entry.note))
     facts.append(("Details", entry.details_path))
     for name, value in facts:
         _put(sheet, row, 1, name).font = BOLD

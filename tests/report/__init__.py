@@ -58,3 +58,21 @@ def beta_suites() -> dict[str, dict[str, Any]]:
         "MMT-Bench_VAL": scores("MMT-Bench_VAL", "mmt_accuracy", 50.0,
                                 breakdown={"overall": 50.0, "overall_star": 48.0}),
     }
+
+
+def group_items(data: dict[str, Any], group: dict[str, Any]) -> list[dict[str, Any]]:
+    """A sample-browser group of the page's data decoded back to one dict per sample (texts from ``strings``,
+    images from ``images``), as the page's script decodes it."""
+    def text(value: Any) -> Any:
+        return None if value is None else data["strings"][value]
+
+    def turns(value: Any) -> list[str]:
+        if value is None:
+            return []
+        return [data["strings"][number] for number in (value if isinstance(value, list) else [value])]
+
+    return [{"index": group["index"][i], "instruction": turns(group["instruction"][i]),
+             "prediction": turns(group["prediction"][i]), "extracted": text(group["extracted"][i]),
+             "answer": text(group["answer"][i]), "score": group["score"][i],
+             "image": None if group["image"][i] is None else data["images"][group["image"][i]]}
+            for i in range(group["count"])]

@@ -13,10 +13,12 @@ import pytest
 from PIL import Image
 
 from evalkit.report.baselines import load_baselines
-from evalkit.report.html import build_payload, safe_image, samples_from_run, script_json, write_html
+from evalkit.report.html import safe_image, script_json, write_html
 from evalkit.report.leaderboard import Report, build_report
+from evalkit.report.payload import build_payload
+from evalkit.report.samples import samples_from_run
 from evalkit.run.folder import load_run
-from tests.report import alpha_suites, beta_suites, write_run
+from tests.report import alpha_suites, beta_suites, group_items, write_run
 from tests.report.browser import CHROMIUM, SKIP_REASON, Node, dump_dom, file_url, parse_dom, screenshot
 
 ALPHA = "alpha-7b"
@@ -94,7 +96,7 @@ def test_the_json_block_parses_and_cannot_break_out(page, report, samples):
     assert data["title"] == TITLE
     assert [row["name"] for row in data["rows"][:3]] == [ALPHA, BETA, "GPT-4V"]
     assert data["radar"]["models"][:2] == [ALPHA, BETA] and "GPT-4V" in data["radar"]["models"]
-    items = data["samples"][0]["items"]
+    items = group_items(data, data["samples"][0])
     assert items[1]["prediction"] == [SCRIPT_PAYLOAD] and items[3]["instruction"] == [BREAKOUT]
     assert [item["image"] is not None for item in items] == [True, False, False, False, False, False]
     assert items[5]["instruction"] == ["first turn?", "second turn?"] and items[4]["score"] is None
@@ -137,10 +139,9 @@ def test_samples_from_run_joins_details_with_the_instructions(tmp_path):
     prompts = [{"index": i, "instruction": f"q{i}", "prompt": f"USER: q{i}", "prediction": f"p{i}", "error": None}
                for i in (1, 0)]
     (root / "MME" / "predictions.jsonl").write_text("".join(json.dumps(row) + "\n" for row in prompts))
-    rows = samples_from_run(load_run(root), ALPHA, limit=3)[(ALPHA, "MME")]
+    rows = samples_from_run(load_run(root), ALPHA)[(ALPHA, "MME")]
     assert [(row["index"], row["instruction"], row["prediction"], row["score"]) for row in rows] == [
         (0, "q0", "p0", 0.0), (1, "q1", "p1", 1.0), (2, None, "p2", 0.0)]
-    assert len(samples_from_run(load_run(root), ALPHA, limit=1)[(ALPHA, "MME")]) == 1
 
 
 # -------------------------------------------------------------------------------------------- browser
@@ -209,6 +210,17 @@ def test_the_sample_browser_lists_the_samples_and_payloads_stay_text(dom):
     assert dom.find("title").text() == TITLE
     assert not dom.find_all(id="pwned")
     assert BETA in [td.text().replace("this run", "") for td in dom.find("table", id="leaderboard-0").find_all("td")]
+
+
+@needs_chromium
+def test_the_scores_table_shows_untrusted_names_and_reasons_as_text(dom):
+    table = dom.find("table", id="scores-table")
+    rows = [[td.text() for td in tr.find_all("td")] for tr in table.find_all("tr", cls="own")]
+    assert [row[:2] for row in rows if row[0] == BETA] == [[BETA, "DocVQA_TEST"], [BETA, "ChartQA_TEST"],
+                                                             [BETA, "MMT-Bench_VAL"]]
+    assert not table.find_all("i") and not table.find_all("script")
+    mmvet = next(row for row in rows if row[1] == "MMVet")
+    assert mmvet[3] == "not scored" and mmvet[7] == "not scored: needs a judge (GPT-4 grading)"
 
 
 @needs_chromium

@@ -128,6 +128,16 @@ def test_suite_sheets_hold_the_breakdowns(book):
     assert ("Not scored", "needs a judge (GPT-4 grading)") in mmvet and ("Score", None) in mmvet
 
 
+def test_suite_sheets_give_the_errors_and_the_note_in_full(tmp_path):
+    document = scores("DocVQA_VAL", "anls", 85.25, breakdown={"errors": 3})
+    document["other_protocol"] = {"protocol": "vlmevalkit", "other_score": 84.126, "samples_scored_differently": 2}
+    run = load_run(write_run(tmp_path / "run", "alpha-7b", {"DocVQA_VAL": document}))
+    path = write_xlsx(build_report([run], load_baselines()), tmp_path / "report.xlsx")
+    rows = list(openpyxl.load_workbook(path)["DocVQA_VAL"].iter_rows(max_col=2, values_only=True))
+    assert ("n", 10) in rows and ("Errors", 3) in rows
+    assert ("Note", "vlmevalkit protocol: 84.13 (2 samples scored differently)") in rows
+
+
 def test_not_compared_sheet(book):
     sheet = book[0]["Not compared"]
     assert header(sheet) == ["Run", "Benchmark", "Value", "Reason"]
