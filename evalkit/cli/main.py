@@ -26,6 +26,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return commands.report(args.runs, args.output)
     if args.command == "compare":
         return commands.compare(args)
+    if args.command == "import":
+        return commands.import_results(args)
     return commands.preview(args)
 
 
