@@ -114,23 +114,6 @@ def score(args: argparse.Namespace) -> int:
     return 0
 
 
-def import_results(args: argparse.Namespace) -> int:
-    """``import TOOL DIR --output RUN_DIR``: the run written, a table of its suites, what was skipped."""
-    from evalkit.importers.importing import ImportRequest, import_folder, parse_data_files
-    from evalkit.importers.summary import render_outcome
-
-    request = ImportRequest(tool=args.tool, directory=args.directory, output=args.output, protocol=args.protocol,
-                            force=args.force, data_files=parse_data_files(args.data_file), judge=args.judge,
-                            judge_base_url=args.judge_base_url, timeout=args.request_timeout,
-                            max_retries=args.max_retries)
-    outcome = import_folder(request)
-    print(render_outcome(outcome))
-    written = write_report_quietly(outcome.output)
-    if written is not None:
-        print(f"report: {', '.join(str(path) for path in written.files)}")
-    return 0
-
-
 def write_demo_sets(folder: Path) -> dict[str, Path]:
     """Every suite's built-in sample set, written as VLMEvalKit TSVs into ``folder``."""
     from evalkit.demo.sets import write_demo_tsv

@@ -27,7 +27,9 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "compare":
         return commands.compare(args)
     if args.command == "import":
-        return commands.import_results(args)
+        from evalkit.cli.imports import import_results
+
+        return import_results(args)
     return commands.preview(args)
 
 

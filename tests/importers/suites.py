@@ -120,15 +120,17 @@ def mathvista() -> SuiteCase:
          ["95", "105", "125", "115"], NAN),
         ("2", "What is the total volume of the measuring cup?", "1000", "free_form", "integer", None, NAN),
         ("3", "What is the slope of the line? Round to one decimal place.", "0.5", "free_form", "float", None, 1.0),
+        ("4", "Is the triangle right-angled?", "Yes", "multi_choice", "text", ["Yes", "No"], NAN),
     ]
     rows, docs = [], {"mathvista_testmini_format": [], "mathvista_testmini_solution": [],
                       "mathvista_testmini_cot": []}
     for pid, question, answer, kind, answer_type, choices, precision in items:
         query = f"Hint: Please answer the question and provide the final answer at the end.\nQuestion: {question}"
+        option = "ABCD"[choices.index(answer)] if choices else NAN
         rows.append({"index": int(pid), "image": b64(BLUE), "question": query, "answer": answer,
                      "question_type": kind, "answer_type": answer_type,
                      "choices": str(choices) if choices else NAN, "precision": precision,
-                     "task": "geometry problem solving", "skills": "['algebraic reasoning']"})
+                     "task": "geometry problem solving", "skills": "['algebraic reasoning']", "answer_option": option})
         doc = {"pid": pid, "question": question, "query": query, "choices": choices, "unit": None,
                "precision": None if precision is NAN else precision, "answer": answer, "question_type": kind,
                "answer_type": answer_type, "metadata": {"split": "testmini", "source": "Geometry3K"}}
@@ -136,7 +138,7 @@ def mathvista() -> SuiteCase:
                             ("mathvista_testmini_solution", "Solution: ... so {}."),
                             ("mathvista_testmini_cot", "Step by step, {}.")):
             docs[task].append(TaskDoc(doc, style.format(answer), int(pid)))
-    replies = {1: "105", 2: "1000 ml", 3: "0.5"}
+    replies = {1: "105", 2: "1000 ml", 3: "0.5", 4: "Yes"}
     return SuiteCase("MathVista_MINI", rows, replies, docs)
 
 

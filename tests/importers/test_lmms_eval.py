@@ -11,7 +11,8 @@ import pytest
 
 from evalkit.cli import main
 from tests.importers.layouts import CHECKPOINT, write_lmms_eval_logs, write_suite_tsvs
-from tests.importers.suites import all_cases, mme, mmmu
+from tests.importers.suites import all_cases, mathvista, mme, mmmu
+from tests.judge.server import FakeOpenAIServer, Reply
 
 SUITES = ["DocVQA_VAL", "MathVista_MINI", "MMBench_DEV_EN", "MME", "MMMU_DEV_VAL", "RefCOCO"]
 VERSIONS = ["v0.2", "v0.3", "v0.4", "head"]
@@ -190,3 +191,27 @@ def test_a_bad_data_file_flag_is_one_line(tmp_path, capsys):
     assert run_import(tmp_path / "logs", tmp_path / "run", "--data-file", "NoSuch=x.tsv") == 2
     assert "unknown benchmark 'NoSuch'" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_judge_scores_what_rules_cannot(tmp_path, tsvs, monkeypatch):
+    monkeypatch.setenv("EVALKIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret")
+    write_lmms_eval_logs(tmp_path / "logs", [mathvista()], version="head")
+    extracted = {"The answer is 1000.": "1000", "The answer is 0.5.": "0.7", "The answer is Yes.": "Yes"}
+
+    def extract(body: dict) -> Reply | None:
+        text = json.dumps(body["messages"], ensure_ascii=False)
+        return next((Reply(answer) for reply, answer in extracted.items() if reply in text), None)
+
+    with FakeOpenAIServer(respond=extract) as server:
+        assert run_import(tmp_path / "logs", tmp_path / "run", *data_flags(tsvs, ["MathVista_MINI"]), "--judge",
+                          "openai:gpt-4-turbo", "--judge-base-url", server.url) == 0
+        asked = sorted(answer for request in server.requests for reply, answer in extracted.items()
+                       if reply in json.dumps(request.body["messages"], ensure_ascii=False))
+    assert asked == ["0.7", "1000", "Yes"]  # '105' was found among the choices by rule
+    details = [json.loads(line) for line in (tmp_path / "run/MathVista_MINI/details.jsonl").read_text().splitlines()]
+    assert [(d["index"], d["extracted"], d["score"], d["method"]) for d in details] == [
+        (1, "B", 1.0, "rule"), (2, "1000", 1.0, "judge"), (3, "0.7", 0.0, "judge"), (4, "Yes", 1.0, "judge")]
+    scores = json.loads((tmp_path / "run" / "MathVista_MINI" / "scores.json").read_text())
+    assert scores["score"] == 75.0 and scores["judge"]["model"] == "gpt-4-turbo"
+    assert manifest(tmp_path / "run")["judge"]["spec"] == "openai:gpt-4-turbo"

@@ -1,6 +1,8 @@
-"""What ``evalkit import`` prints: the suites written with their scores, and what was skipped."""
+"""``evalkit import vlmevalkit|lmms-eval DIR --output RUN_DIR``: run the import, print what it wrote and skipped."""
 
 from __future__ import annotations
+
+import argparse
 
 from evalkit.cli.table import format_table
 from evalkit.importers.run_writer import ImportOutcome
@@ -10,7 +12,7 @@ SKIPS_SHOWN = 10
 
 
 def render_outcome(outcome: ImportOutcome) -> str:
-    """The summary table, the skipped files (the first few; the manifest lists all), and where the run is."""
+    """The suites with their scores, the first skipped files (the manifest lists all), and where the run is."""
     harvest = outcome.harvest
     rows = []
     for suite in outcome.suites:
@@ -28,3 +30,20 @@ def render_outcome(outcome: ImportOutcome) -> str:
     lines += ["", f"run directory: {outcome.output} (per benchmark: predictions.jsonl, scores.json, details.jsonl; "
                   "manifest.json)"]
     return "\n".join(lines)
+
+
+def import_results(args: argparse.Namespace) -> int:
+    """Import, print the summary, write the run's own leaderboard (as ``run`` does)."""
+    from evalkit.cli.commands import write_report_quietly
+    from evalkit.importers.importing import ImportRequest, import_folder, parse_data_files
+
+    request = ImportRequest(tool=args.tool, directory=args.directory, output=args.output, protocol=args.protocol,
+                            force=args.force, data_files=parse_data_files(args.data_file), judge=args.judge,
+                            judge_base_url=args.judge_base_url, timeout=args.request_timeout,
+                            max_retries=args.max_retries)
+    outcome = import_folder(request)
+    print(render_outcome(outcome))
+    written = write_report_quietly(outcome.output)
+    if written is not None:
+        print(f"report: {', '.join(str(path) for path in written.files)}")
+    return 0
