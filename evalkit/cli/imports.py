@@ -22,11 +22,15 @@ def render_outcome(outcome: ImportOutcome) -> str:
     lines = [f"imported {len(outcome.suites)} suites of model '{harvest.model}' from {harvest.tool} "
              f"folder {harvest.directory}", "",
              format_table(("benchmark", "metric", "score", "samples", "unmatched", "protocol"), rows)]
+    notable = [skipped for skipped in harvest.skipped if not skipped.routine]
+    routine = len(harvest.skipped) - len(notable)
     if harvest.skipped:
-        lines += ["", f"skipped {len(harvest.skipped)} (each with its reason in {outcome.output / MANIFEST}):"]
-        lines += [f"  {skipped.path}: {skipped.reason}" for skipped in harvest.skipped[:SKIPS_SHOWN]]
-        if len(harvest.skipped) > SKIPS_SHOWN:
-            lines.append(f"  … and {len(harvest.skipped) - SKIPS_SHOWN} more")
+        lines += ["", f"skipped {len(harvest.skipped)} files, each with its reason in {outcome.output / MANIFEST}"
+                  + (f" ({routine} of them the tool's evaluation outputs, checkpoints and logs)" if routine else "")
+                  + (":" if notable else "")]
+        lines += [f"  {skipped.path}: {skipped.reason}" for skipped in notable[:SKIPS_SHOWN]]
+        if len(notable) > SKIPS_SHOWN:
+            lines.append(f"  … and {len(notable) - SKIPS_SHOWN} more")
     lines += ["", f"run directory: {outcome.output} (per benchmark: predictions.jsonl, scores.json, details.jsonl; "
                   "manifest.json)"]
     return "\n".join(lines)

@@ -134,8 +134,7 @@ def harvest_lmms_eval(directory: Path, catalog: Catalog, protocol: str, *, data_
     """Find, choose, read and match the task logs under ``directory``; what cannot be imported is skipped."""
     logs, skipped = find_task_logs(directory)
     harvest = Harvest(TOOL, directory, _one_model(directory, logs) if logs else directory.name)
-    for path, reason in skipped:
-        harvest.skip(path, reason)
+    harvest.skipped.extend(skipped)
     grouped = group_by_suite(newest_logs(logs, harvest), task_suites(catalog), harvest)
     for name, suite_logs in grouped.items():
         spec = catalog.get(name)

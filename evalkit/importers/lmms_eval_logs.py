@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import DataError
-from evalkit.importers.records import walk_files
+from evalkit.importers.records import Skipped, walk_files
 from evalkit.run.folder import read_object
 
 TRACKER_SAMPLES = re.compile(r"^(?P<stamp>\d{8}_\d{6})_samples_(?P<task>.+)\.jsonl$")
@@ -149,10 +149,10 @@ def _results(path: Path) -> tuple[dict[str, Any], str | None]:
         return {}, str(exc)
 
 
-def find_task_logs(directory: Path) -> tuple[list[TaskLog], list[tuple[Path, str]]]:
+def find_task_logs(directory: Path) -> tuple[list[TaskLog], list[Skipped]]:
     """Every task log under ``directory``, and each other file with why it is not one."""
     logs: list[TaskLog] = []
-    skipped: list[tuple[Path, str]] = []
+    skipped: list[Skipped] = []
     for path in walk_files(directory):
         tracker = TRACKER_SAMPLES.match(path.name)
         if tracker is not None:
@@ -164,10 +164,10 @@ def find_task_logs(directory: Path) -> tuple[list[TaskLog], list[tuple[Path, str
         elif TRACKER_RESULTS.match(path.name) or path.name == OLD_RESULTS:
             problem = _results(path)[1]
             if problem is not None:
-                skipped.append((path, f"{problem} (the run's model and settings are not recorded)"))
+                skipped.append(Skipped(str(path), f"{problem} (the run's model and settings are not recorded)"))
         else:
-            skipped.append((path, "not an lmms-eval sample log (<time>_samples_<task>.jsonl, or <task>.json "
-                                  "beside results.json)"))
+            skipped.append(Skipped(str(path), "not an lmms-eval sample log (<time>_samples_<task>.jsonl, or "
+                                              "<task>.json beside results.json)", routine=True))
     return logs, skipped
 
 

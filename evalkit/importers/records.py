@@ -40,10 +40,12 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A file (or a suite, or a task of a log) that was not imported, and why."""
+    """A file (or a task's log) that was not imported, and why; ``routine`` for the files a tool always leaves
+    beside its results (evaluation outputs, checkpoints, logs), which the terminal summary only counts."""
 
     path: str
     reason: str
+    routine: bool = False
 
 
 @dataclass
@@ -83,8 +85,8 @@ class Harvest:
     skipped: list[Skipped] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
 
-    def skip(self, path: Path | str, reason: str) -> None:
-        self.skipped.append(Skipped(str(path), reason))
+    def skip(self, path: Path | str, reason: str, *, routine: bool = False) -> None:
+        self.skipped.append(Skipped(str(path), reason, routine))
 
 
 def walk_files(directory: Path) -> Iterator[Path]:

@@ -172,9 +172,9 @@ def write_imported_run(harvest: Harvest, output: Path, *, scoring: Scoring, forc
 
 
 def nothing_imported(harvest: Harvest) -> str:
-    """The one-line error when no suite could be imported, naming the first reason."""
+    """The one-line error when no suite could be imported, naming the first reason that is not routine."""
     if not harvest.skipped:
         return f"{harvest.directory}: no {harvest.tool} results found"
-    first = harvest.skipped[0]
+    first = next((skipped for skipped in harvest.skipped if not skipped.routine), harvest.skipped[0])
     return (f"nothing imported from {harvest.directory}: {len(harvest.skipped)} files skipped (first: "
             f"{first.path}: {first.reason})")

@@ -33,7 +33,7 @@ from evalkit.catalog.cards import Catalog
 from evalkit.catalog.spec import BenchmarkSpec
 from evalkit.data.sample import Sample
 from evalkit.errors import DataError, EvalkitError
-from evalkit.importers.records import Harvest, SourceFile, SuiteImport, walk_files
+from evalkit.importers.records import Harvest, Skipped, SourceFile, SuiteImport, walk_files
 from evalkit.scoring.prediction_files import read_vlmevalkit_predictions
 from evalkit.scoring.score import Prediction
 
@@ -68,35 +68,38 @@ def owner_of(folder: Path) -> tuple[str, str | None]:
     return folder.name, None
 
 
-def classify(path: Path, suites: Mapping[str, BenchmarkSpec]) -> Candidate | str:
-    """A prediction file of a catalog suite, or the reason this file is not one."""
+def classify(path: Path, suites: Mapping[str, BenchmarkSpec]) -> Candidate | Skipped:
+    """A prediction file of a catalog suite, or why this file is not one."""
     model, run = owner_of(path.parent)
     if path.is_symlink() and not path.exists():
-        return f"broken link to {os.readlink(path)}"
+        return Skipped(str(path), f"broken link to {os.readlink(path)}")
     prefix = f"{model}_"
     if not path.stem.startswith(prefix):
-        return f"not a prediction file of model '{model}' (VLMEvalKit names them {model}_<dataset>.xlsx)"
+        return Skipped(str(path), f"not a prediction file of model '{model}' (VLMEvalKit names them "
+                                  f"{model}_<dataset>.xlsx)", routine=True)
     dataset = path.stem[len(prefix):]
     if dataset not in suites:
-        return not_a_suite(dataset, suites)
+        return not_a_suite(path, dataset, suites)
     suffix = path.suffix.lower()
     if suffix == ".pkl":
-        return "a pickle (VLMEvalKit's checkpoint, or its fallback when writing the table failed): never unpickled"
+        return Skipped(str(path), "a pickle (VLMEvalKit's checkpoint, or its fallback when writing the table "
+                                  "failed): never unpickled")
     if suffix not in PREDICTION_SUFFIXES:
-        return f"'{suffix}' is not a prediction table (known: {', '.join(PREDICTION_SUFFIXES)})"
+        return Skipped(str(path), f"'{suffix}' is not a prediction table (known: {', '.join(PREDICTION_SUFFIXES)})",
+                       routine=True)
     real = path.resolve()
     real_run = real.parent.name if RUN_FOLDER.match(real.parent.name) else run
     return Candidate(path, real, model, dataset, real_run, linked=run is None)
 
 
-def not_a_suite(dataset: str, suites: Mapping[str, BenchmarkSpec]) -> str:
+def not_a_suite(path: Path, dataset: str, suites: Mapping[str, BenchmarkSpec]) -> Skipped:
     """Why ``<model>_<dataset>`` is skipped: an output that extends a suite's name, or an unknown dataset."""
     extended = [name for name in suites if dataset.startswith(f"{name}_")]
     if extended:
         name = max(extended, key=len)
-        return (f"{name} followed by '{dataset[len(name):]}': an output of VLMEvalKit's evaluation (or another "
-                "dataset), not a prediction file")
-    return f"'{dataset}' is not a suite of evalkit's catalog"
+        return Skipped(str(path), f"{name} followed by '{dataset[len(name):]}': an output of VLMEvalKit's "
+                                  "evaluation (or another dataset), not a prediction file", routine=True)
+    return Skipped(str(path), f"'{dataset}' is not a suite of evalkit's catalog")
 
 
 def run_commit(run_folder: Path) -> str | None:
@@ -178,18 +181,17 @@ def harvest_vlmevalkit(directory: Path, catalog: Catalog, protocol: str) -> Harv
     """Find, choose and read the prediction files under ``directory``; unreadable ones are skipped with reasons."""
     suites = {spec.name: spec for spec in catalog}
     candidates: list[Candidate] = []
-    skipped: list[tuple[Path, str]] = []
+    skipped: list[Skipped] = []
     for path in walk_files(directory):
         if path.name == STATUS_FILE:
             continue  # VLMEvalKit's run status (or its link): read for the run's commit
         found = classify(path, suites)
-        if isinstance(found, str):
-            skipped.append((path, found))
+        if isinstance(found, Skipped):
+            skipped.append(found)
         else:
             candidates.append(found)
     harvest = Harvest(TOOL, directory, _one_model(directory, candidates) if candidates else directory.name)
-    for path, reason in skipped:
-        harvest.skip(path, reason)
+    harvest.skipped.extend(skipped)
     by_suite: dict[str, list[Candidate]] = {}
     for candidate in candidates:
         by_suite.setdefault(candidate.suite, []).append(candidate)

@@ -171,7 +171,7 @@ def test_the_newest_log_of_a_task_wins_and_a_torn_line_is_listed(tmp_path, tsvs)
                                    "reason": "not valid JSON (Unterminated string starting at)"}]
     skipped = manifest(tmp_path / "run")["imported"]["skipped"]
     assert skipped == [{"path": str(newer / "20260101_120000_samples_mme.jsonl"),
-                        "reason": f"superseded by the newer log {samples}"}]
+                        "reason": f"superseded by the newer log {samples}", "routine": False}]
 
 
 def test_logs_of_two_models_are_refused(tmp_path, tsvs, capsys):

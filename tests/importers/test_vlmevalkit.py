@@ -51,6 +51,8 @@ def test_a_2026_work_folder_becomes_one_scored_run_with_its_sources_and_skips(tm
     assert run_import(tmp_path / "outputs", tmp_path / "run") == 0
     out = capsys.readouterr().out
     assert "imported 6 suites of model 'InternVL-Chat-V1-5'" in out and "| MME " in out
+    assert (f"skipped 37 files, each with its reason in {tmp_path / 'run' / 'manifest.json'} (37 of them the tool's "
+            "evaluation outputs, checkpoints and logs)\n") in out
     assert scores(tmp_path / "run") == EXPECTED
     document = manifest(tmp_path / "run")
     assert document["model"] == {"name": MODEL, "imported_from": "vlmevalkit"}
@@ -143,7 +145,10 @@ def test_a_broken_link_and_an_unreadable_file_are_listed_and_the_rest_imports(tm
     assert reasons[f"{MODEL}_MMBench_DEV_EN.xlsx"].startswith("broken link to T20260409-101500/")
     assert reasons[f"{MODEL}_MME.xlsx"].startswith(f"cannot read {model_folder / 'T20260409-101500'}")
     out = capsys.readouterr().out
-    assert "imported 1 suites" in out and f"skipped {len(manifest(tmp_path / 'run')['imported']['skipped'])} " in out
+    assert "imported 1 suites" in out
+    assert f"  {model_folder / f'{MODEL}_MMBench_DEV_EN.xlsx'}: broken link to T20260409-101500/" in out
+    real = model_folder / "T20260409-101500" / f"{MODEL}_MME.xlsx"
+    assert f"  {model_folder / f'{MODEL}_MME.xlsx'}: cannot read {real}: " in out
 
 
 def test_nothing_importable_is_one_line_and_exit_2(tmp_path, capsys):
