@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,10 @@ def harvest(request: ImportRequest, environment: Environment) -> Harvest:
 
 
 def import_folder(request: ImportRequest, environment: Environment | None = None) -> ImportOutcome:
-    """Import ``request.directory`` into ``request.output``; EvalkitError (exit 2) only when nothing imports."""
+    """Import ``request.directory`` into ``request.output``; EvalkitError (exit 2) only when nothing imports.
+
+    The folder is made absolute first, so the manifest records where each file was, whatever the working folder.
+    """
     if request.tool not in TOOLS:
         raise EvalkitError(f"unknown tool '{request.tool}' (known: {', '.join(TOOLS)})")
     if not request.directory.is_dir():
@@ -53,7 +57,7 @@ def import_folder(request: ImportRequest, environment: Environment | None = None
         raise EvalkitError("--data-file is for lmms-eval logs; a VLMEvalKit prediction file carries its rows")
     check_output(request.output, request.force)
     environment = environment or Environment.current()
-    found = harvest(request, environment)
+    found = harvest(dataclasses.replace(request, directory=request.directory.absolute()), environment)
     judge = make_judge(request.judge, environment, request.judge_base_url, timeout=request.timeout,
                        max_retries=request.max_retries)
     scoring = Scoring(request.protocol, request.judge, judge)

@@ -8,7 +8,7 @@ from pathlib import Path
 from evalkit.cli import main
 from tests.data.fixtures import RED, b64
 from tests.importers.layouts import write_lmms_eval_logs, write_suite_tsvs, write_vlmevalkit_run
-from tests.importers.suites import SuiteCase, TaskDoc, all_cases
+from tests.importers.suites import SuiteCase, TaskDoc, all_cases, mme
 
 ROWS = 40
 
@@ -77,3 +77,19 @@ def test_lmms_eval_imports_are_reported_and_gated(tmp_path, monkeypatch, capsys)
     assert found["DocVQA_VAL"] == "regressed" and found["MME"] == "no significant change"
     scores = json.loads((tmp_path / "run-worse" / "DocVQA_VAL" / "scores.json").read_text())
     assert scores["protocol"] == "paper" and scores["score"] == 100 * (ROWS - 25) / ROWS
+
+
+def test_an_evalkit_run_and_an_import_are_not_compared_blindly(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LMUData", str(tmp_path / "LMUData"))
+    [tsv] = write_suite_tsvs(tmp_path / "LMUData", [mme()]).values()
+    write_lmms_eval_logs(tmp_path / "logs", [mme()], version="head")
+    assert main(["import", "lmms-eval", str(tmp_path / "logs"), "--output", str(tmp_path / "imported"),
+                 "--protocol", "paper", "--data-file", f"MME={tsv}"]) == 0
+    assert main(["run", "--model", "tiny-random", "--benchmarks", "MME", "--data-file", str(tsv), "--output",
+                 str(tmp_path / "evalkit-run"), "--max-new-tokens", "4", "--device", "cpu", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "evalkit-run"), str(tmp_path / "imported"), "--output",
+                 str(tmp_path / "gate")]) == 0
+    [suite] = json.loads((tmp_path / "gate" / "gate.json").read_text())["suites"]
+    assert suite["verdict"] == "mismatch"
+    assert {item["field"] for item in suite["mismatches"]} >= {"prompt_version", "generation", "protocol"}
