@@ -20,7 +20,7 @@ from evalkit.data.sources import LoadedData, load_samples
 from evalkit.errors import CatalogError, EvalkitError
 from evalkit.importers.lmms_eval_logs import LoggedSample, TaskLog, find_task_logs, read_samples
 from evalkit.importers.matching import RowTable, match_rows
-from evalkit.importers.records import Harvest, SourceFile, SuiteImport
+from evalkit.importers.records import Harvest, SourceFile, SuiteImport, one_model
 
 TOOL = "lmms-eval"
 
@@ -45,14 +45,6 @@ def newest_logs(logs: list[TaskLog], harvest: Harvest) -> list[TaskLog]:
         if kept is not log:
             harvest.skip(log.path, f"superseded by the newer log {kept.path}")
     return list(chosen.values())
-
-
-def _one_model(directory: Path, logs: list[TaskLog]) -> str:
-    models = sorted({log.model for log in logs})
-    if len(models) > 1:
-        raise EvalkitError(f"{directory} holds lmms-eval logs of {len(models)} models ({', '.join(models)}); "
-                           "import one model's folder at a time")
-    return models[0]
 
 
 def group_by_suite(logs: list[TaskLog], suites: Mapping[str, BenchmarkSpec],
@@ -133,7 +125,7 @@ def harvest_lmms_eval(directory: Path, catalog: Catalog, protocol: str, *, data_
                       data_files: Mapping[str, Path]) -> Harvest:
     """Find, choose, read and match the task logs under ``directory``; what cannot be imported is skipped."""
     logs, skipped = find_task_logs(directory)
-    harvest = Harvest(TOOL, directory, _one_model(directory, logs) if logs else directory.name)
+    harvest = Harvest(TOOL, directory, one_model(directory, (log.model for log in logs), "lmms-eval logs"))
     harvest.skipped.extend(skipped)
     grouped = group_by_suite(newest_logs(logs, harvest), task_suites(catalog), harvest)
     for name, suite_logs in grouped.items():

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from evalkit.catalog.spec import BenchmarkSpec
 from evalkit.data.sample import Sample
-from evalkit.errors import DataError
+from evalkit.errors import DataError, EvalkitError
 
 CHUNK_BYTES = 1 << 20
 TOOLS = ("vlmevalkit", "lmms-eval")
@@ -95,3 +95,12 @@ def walk_files(directory: Path) -> Iterator[Path]:
         folders.sort()
         for name in sorted(files):
             yield Path(root) / name
+
+
+def one_model(directory: Path, models: Iterable[str], what: str) -> str:
+    """The one model whose results ``directory`` holds; several are refused (an import is one model's run)."""
+    found = sorted(set(models))
+    if len(found) > 1:
+        raise EvalkitError(f"{directory} holds {what} of {len(found)} models ({', '.join(found)}); import one "
+                           "model's folder at a time")
+    return found[0] if found else directory.name

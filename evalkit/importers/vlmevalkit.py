@@ -33,7 +33,7 @@ from evalkit.catalog.cards import Catalog
 from evalkit.catalog.spec import BenchmarkSpec
 from evalkit.data.sample import Sample
 from evalkit.errors import DataError, EvalkitError
-from evalkit.importers.records import Harvest, Skipped, SourceFile, SuiteImport, walk_files
+from evalkit.importers.records import Harvest, Skipped, SourceFile, SuiteImport, one_model, walk_files
 from evalkit.scoring.prediction_files import read_vlmevalkit_predictions
 from evalkit.scoring.score import Prediction
 
@@ -169,14 +169,6 @@ def suite_import(candidate: Candidate, spec: BenchmarkSpec, protocol: str) -> Su
                         "checksum": None}, notes=notes, facts=facts)
 
 
-def _one_model(directory: Path, candidates: list[Candidate]) -> str:
-    models = sorted({candidate.model for candidate in candidates})
-    if len(models) > 1:
-        raise EvalkitError(f"{directory} holds prediction files of {len(models)} models ({', '.join(models)}); "
-                           f"import one model's folder at a time (e.g. {directory / models[0]})")
-    return models[0]
-
-
 def harvest_vlmevalkit(directory: Path, catalog: Catalog, protocol: str) -> Harvest:
     """Find, choose and read the prediction files under ``directory``; unreadable ones are skipped with reasons."""
     suites = {spec.name: spec for spec in catalog}
@@ -190,7 +182,7 @@ def harvest_vlmevalkit(directory: Path, catalog: Catalog, protocol: str) -> Harv
             skipped.append(found)
         else:
             candidates.append(found)
-    harvest = Harvest(TOOL, directory, _one_model(directory, candidates) if candidates else directory.name)
+    harvest = Harvest(TOOL, directory, one_model(directory, (c.model for c in candidates), "prediction files"))
     harvest.skipped.extend(skipped)
     by_suite: dict[str, list[Candidate]] = {}
     for candidate in candidates:

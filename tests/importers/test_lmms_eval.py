@@ -47,6 +47,10 @@ def manifest(run: Path) -> dict:
     return json.loads((run / "manifest.json").read_text())
 
 
+def skipped_reasons(run: Path) -> dict[str, str]:
+    return {Path(entry["path"]).name: entry["reason"] for entry in manifest(run)["imported"]["skipped"]}
+
+
 def expected_records() -> dict[str, list[tuple[object, str]]]:
     """(index, reply) per suite in row order: every task row with a TSV row (MathVista from its format task)."""
     wanted: dict[str, list[tuple[object, str]]] = {}
@@ -101,7 +105,7 @@ def test_unmatched_samples_are_listed_with_their_reasons_never_guessed(tmp_path,
     assert reasons["MME"] == reasons["RefCOCO"] == reasons["MathVista_MINI"] == []
     assert benchmarks["DocVQA_VAL"]["unmatched"][0]["where"] == f"{folder}/20260101_120000_samples_docvqa_val.jsonl:3"
     assert benchmarks["MMMU_DEV_VAL"]["notes"][0] == "2 of 3 rows answered by the logs"
-    skipped = {Path(entry["path"]).name: entry["reason"] for entry in manifest(tmp_path / "run")["imported"]["skipped"]}
+    skipped = skipped_reasons(tmp_path / "run")
     assert skipped == {
         "20260101_120000_samples_refcoco_bbox_rec_test.jsonl":
             "lmms-eval task 'refcoco_bbox_rec_test' is not a suite of evalkit's catalog",
@@ -143,13 +147,13 @@ def test_without_a_suites_rows_it_says_so_and_imports_the_rest(tmp_path, tsvs, m
     err = capsys.readouterr().err.strip()
     assert err.startswith("evalkit: error: nothing imported from") and "\n" not in err
     assert run_import(tmp_path / "logs", tmp_path / "run", *data_flags(tsvs, ["MMMU_DEV_VAL"])) == 0
-    skipped = {Path(entry["path"]).name: entry["reason"] for entry in manifest(tmp_path / "run")["imported"]["skipped"]}
+    skipped = skipped_reasons(tmp_path / "run")
     assert skipped["20260101_120000_samples_mme.jsonl"] == (
         f"{lmudata / 'MME.tsv'}: md5 is {hashlib.md5(tsvs['MME'].read_bytes()).hexdigest()}, expected "
         "b36b43c3f09801f5d368627fb92187c3; offline, so it cannot be downloaded again")
     (lmudata / "MME.tsv").unlink()
     assert run_import(tmp_path / "logs", tmp_path / "run", "--force", *data_flags(tsvs, ["MMMU_DEV_VAL"])) == 0
-    skipped = {Path(entry["path"]).name: entry["reason"] for entry in manifest(tmp_path / "run")["imported"]["skipped"]}
+    skipped = skipped_reasons(tmp_path / "run")
     assert skipped["20260101_120000_samples_mme.jsonl"] == (
         f"MME's rows are needed to find each sample's index, and {lmudata / 'MME.tsv'} is missing (place "
         "VLMEvalKit's MME.tsv there, or pass --data-file MME=PATH)")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-import shutil
-from pathlib import Path
+import tomllib
 
 import pytest
 
 from evalkit.catalog.cards import Catalog, cards_dir, load_catalog
+from evalkit.catalog.schema import build_spec
 from evalkit.catalog.spec import LmmsEvalRule, MatchKey
 from evalkit.data.sample import Sample
 from evalkit.errors import CatalogError
@@ -96,13 +97,15 @@ def test_every_task_names_one_suite():
     assert "refcoco_bbox_rec_test" not in suites
 
 
-def _cards(tmp_path: Path) -> Path:
-    folder = tmp_path / "cards"
-    shutil.copytree(cards_dir(), folder)
-    return folder
+def docvqa_card(edit: tuple[str, str]) -> None:
+    """Build DocVQA_VAL's card with one edit (raises what the schema raises)."""
+    text = (cards_dir() / "DocVQA_VAL.toml").read_text()
+    assert edit[0] in text
+    defaults = tomllib.loads((cards_dir() / "_defaults.toml").read_text())
+    build_spec("DocVQA_VAL", tomllib.loads(text.replace(edit[0], edit[1], 1)), defaults, "")
 
 
-@pytest.mark.parametrize(("edit", "message"), [
+BAD_RULES = [
     (('data = "question", match = "data_in_log"', 'data = "question", match = "contains"'),
      "field 'lmms_eval.keys[1].match' has unknown value 'contains'"),
     (('data = "answers", match = "answers"', 'data = "answer", match = "answers"'),
@@ -110,19 +113,21 @@ def _cards(tmp_path: Path) -> Path:
     (('{ log = ["doc.answers", "target"], data', '{ log = ["doc.", "target"], data'),
      "field 'lmms_eval.keys[0].log' must list log fields"),
     (("[lmms_eval]\nkeys = [", "[lmms_eval]\nkey = 1\nkeys = ["), "field 'lmms_eval.key' is not a known field"),
-])
-def test_a_bad_rule_names_the_card_and_the_field(tmp_path, edit, message):
-    folder = _cards(tmp_path)
-    card = folder / "DocVQA_VAL.toml"
-    assert edit[0] in card.read_text()
-    card.write_text(card.read_text().replace(edit[0], edit[1], 1))
-    with pytest.raises(CatalogError, match=re.escape(f"card DocVQA_VAL.toml: {message}")):
-        Catalog.from_directory(folder)
+]
 
 
-def test_a_task_claimed_by_two_suites_is_an_error(tmp_path):
-    folder = _cards(tmp_path)
-    card = folder / "MME.toml"
-    card.write_text(card.read_text() + '\n[lmms_eval.tasks]\nmathvista_testmini_cot = {}\n')
+def test_a_bad_rule_names_the_card_and_the_field():
+    for edit, message in BAD_RULES:
+        with pytest.raises(CatalogError, match=re.escape(f"card DocVQA_VAL.toml: {message}")):
+            docvqa_card(edit)
+
+
+def test_a_task_claimed_by_two_suites_is_an_error():
+    catalog = load_catalog()
+    specs = {spec.name: spec for spec in catalog}
+    mme = specs["MME"]
+    assert mme.lmms_eval is not None
+    specs["MME"] = dataclasses.replace(mme, lmms_eval=dataclasses.replace(
+        mme.lmms_eval, tasks={"mathvista_testmini_cot": {}}))
     with pytest.raises(CatalogError, match="lmms-eval task 'mathvista_testmini_cot' already belongs to"):
-        task_suites(Catalog.from_directory(folder))
+        task_suites(Catalog(specs))

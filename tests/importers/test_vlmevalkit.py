@@ -169,7 +169,8 @@ def test_two_models_are_refused(tmp_path, capsys):
     write_vlmevalkit_run(tmp_path / "outputs", [mme()], layout="flat", model="Qwen-VL-Chat")
     assert run_import(tmp_path / "outputs", tmp_path / "run") == 2
     err = capsys.readouterr().err
-    assert "holds prediction files of 2 models (InternVL-Chat-V1-5, Qwen-VL-Chat)" in err
+    models = "2 models (InternVL-Chat-V1-5, Qwen-VL-Chat); import one model's folder at a time"
+    assert f"{tmp_path / 'outputs'} holds prediction files of {models}" in err
 
 
 def test_an_existing_run_is_replaced_only_with_force_and_only_if_it_is_a_run(tmp_path, capsys):
