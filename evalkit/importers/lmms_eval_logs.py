@@ -177,22 +177,23 @@ def read_samples(log: TaskLog) -> tuple[list[LoggedSample], list[dict[str, Any]]
         entries = read_object(log.path).get("logs")
         if not isinstance(entries, list):
             raise DataError(f"{log.path}: no 'logs' list (an lmms-eval v0.2 <task>.json has one)")
-        numbered: Iterator[tuple[str, Any]] = ((f"{log.path}: logs[{i}]", entry) for i, entry in enumerate(entries))
+        numbered: Iterator[tuple[str, Any, str | None]] = (
+            (f"{log.path}: logs[{i}]", entry, None) for i, entry in enumerate(entries))
     else:
         numbered = _json_lines(log.path)
     samples: list[LoggedSample] = []
     bad: list[dict[str, Any]] = []
-    for where, entry in numbered:
-        if isinstance(entry, Mapping) and "doc_id" in entry:
+    for where, entry, problem in numbered:
+        if problem is None and isinstance(entry, Mapping) and "doc_id" in entry:
             samples.append(LoggedSample(log.task, entry, where))
         else:
             bad.append({"task": log.task, "doc_id": None, "where": where,
-                        "reason": entry if isinstance(entry, str) else "not a sample (no doc_id)"})
+                        "reason": problem or "not a sample (no doc_id)"})
     return samples, bad
 
 
-def _json_lines(path: Path) -> Iterator[tuple[str, Any]]:
-    """(place, object) per line; a line that is not JSON gives its reason as a string instead."""
+def _json_lines(path: Path) -> Iterator[tuple[str, Any, str | None]]:
+    """(place, object, None) per line; (place, None, reason) for a line that is not JSON."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -201,6 +202,6 @@ def _json_lines(path: Path) -> Iterator[tuple[str, Any]]:
         if not line.strip():
             continue
         try:
-            yield f"{path}:{number}", json.loads(line)
+            yield f"{path}:{number}", json.loads(line), None
         except json.JSONDecodeError as exc:
-            yield f"{path}:{number}", f"not valid JSON ({exc.msg})"
+            yield f"{path}:{number}", None, f"not valid JSON ({exc.msg})"

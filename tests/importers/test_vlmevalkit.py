@@ -188,3 +188,12 @@ def test_an_existing_run_is_replaced_only_with_force_and_only_if_it_is_a_run(tmp
     assert run_import(tmp_path / "outputs", precious, "--force") == 2
     assert "not an evalkit run folder" in capsys.readouterr().err
     assert (precious / "notes.txt").read_text() == "keep me"
+
+
+def test_a_missing_folder_or_tool_is_one_line(tmp_path, capsys):
+    assert run_import(tmp_path / "nowhere", tmp_path / "run") == 2
+    assert capsys.readouterr().err.strip() == f"evalkit: error: {tmp_path / 'nowhere'}: no such folder"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["import", "opencompass", str(tmp_path), "--output", str(tmp_path / "run")])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'opencompass'" in capsys.readouterr().err
