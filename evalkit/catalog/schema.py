@@ -11,12 +11,16 @@ from typing import Any
 
 from evalkit.catalog.spec import (
     CELL_RULES,
+    MATCH_KINDS,
     PROTOCOLS,
+    ROW_FIELDS,
     BenchmarkSpec,
     ColumnMap,
     FileSource,
     GenerationParams,
     HubSource,
+    LmmsEvalRule,
+    MatchKey,
     ProtocolSpec,
     RowFilter,
     Source,
@@ -34,7 +38,7 @@ TOP_FIELDS: dict[str, tuple[Any, bool]] = {
     "citation": (STR, True), "aliases": (STRLIST, False), "language": (STR, False),
     "answers_hidden": (BOOL, False), "default_source": (STR, True), "notes": (STR, False),
     "demo": (TABLE, True), "submission": (STR, False), "report": (TABLE, False), "columns": (TABLE, False),
-    "sources": (TABLE, True), "protocols": (TABLE, True),
+    "sources": (TABLE, True), "protocols": (TABLE, True), "lmms_eval": (TABLE, False),
 }
 COLUMN_FIELDS: dict[str, tuple[Any, bool]] = {
     "index": (STR, False), "question": (STR, False), "answer": (STR, False), "answer_format": (STR, False),
@@ -59,6 +63,10 @@ PROTOCOL_FIELDS: dict[str, tuple[Any, bool]] = {
     "cells": (STR, False),
 }
 
+
+LMMS_EVAL_FIELDS: dict[str, tuple[Any, bool]] = {"keys": (object, True), "tasks": (TABLE, False),
+                                                 "prefer": (STRLIST, False)}
+MATCH_KEY_FIELDS: dict[str, tuple[Any, bool]] = {"log": (STRLIST, True), "data": (STR, True), "match": (STR, True)}
 
 REPORT_FIELDS: dict[str, tuple[Any, bool]] = {
     "section": (STR, True), "column": (STR, True), "order": (INT, True), "decimals": (INT, False),
@@ -237,6 +245,44 @@ def _report(card: _Card, table: Mapping[str, Any]) -> dict[str, Any]:
     return dict(table)
 
 
+def _row_fields(sources: Mapping[str, Source]) -> frozenset[str]:
+    """What an ``[lmms_eval]`` key may compare: the row fields and every source's metadata and path columns."""
+    columns = {name for source in sources.values() for name in (*source.columns.metadata,
+                                                                 *source.columns.image_paths)}
+    return frozenset((*ROW_FIELDS, *columns))
+
+
+def _match_key(card: _Card, table: Any, path: str, fields: frozenset[str]) -> MatchKey:
+    if not isinstance(table, Mapping):
+        raise card.fail(path, "must be a table")
+    card.check(table, MATCH_KEY_FIELDS, path)
+    if not table["log"] or any(not part for item in table["log"] for part in item.split(".")):
+        raise card.fail(f"{path}.log", "must list log fields such as 'input', 'target' or 'doc.<field>'")
+    card.one_of(table["data"], fields, f"{path}.data")
+    card.one_of(table["match"], MATCH_KINDS, f"{path}.match")
+    return MatchKey(tuple(table["log"]), table["data"], table["match"])
+
+
+def _lmms_eval(card: _Card, table: Mapping[str, Any] | None, sources: Mapping[str, Source]) -> LmmsEvalRule | None:
+    """Validate the ``[lmms_eval]`` table: how ``import lmms-eval`` finds a logged sample's row."""
+    if table is None:
+        return None
+    card.check(table, LMMS_EVAL_FIELDS, "lmms_eval")
+    fields = _row_fields(sources)
+    if not isinstance(table["keys"], list) or not table["keys"]:
+        raise card.fail("lmms_eval.keys", "must be an array of one or more tables")
+    keys = tuple(_match_key(card, key, f"lmms_eval.keys[{number}]", fields)
+                 for number, key in enumerate(table["keys"]))
+    tasks: dict[str, dict[str, str]] = {}
+    for task, restriction in table.get("tasks", {}).items():
+        if not isinstance(restriction, Mapping) or not all(isinstance(v, str) for v in restriction.values()):
+            raise card.fail(f"lmms_eval.tasks.{task}", "must be a table of row field = text")
+        for column in restriction:
+            card.one_of(column, fields, f"lmms_eval.tasks.{task}.{column}")
+        tasks[task] = dict(restriction)
+    return LmmsEvalRule(keys=keys, tasks=tasks, prefer=tuple(table.get("prefer", ())))
+
+
 def build_spec(stem: str, table: Mapping[str, Any], defaults: Mapping[str, Any], card_path: str) -> BenchmarkSpec:
     """Validate one resolved card (``extends`` already applied) and build its spec."""
     card = _Card(stem)
@@ -262,7 +308,8 @@ def build_spec(stem: str, table: Mapping[str, Any], defaults: Mapping[str, Any],
         protocols=protocols, notes=table.get("notes", ""),
         submission=card.one_of(table["submission"], SUBMISSION_FORMATS, "submission") if "submission" in table
         else None,
-        report=_report(card, table.get("report", {})), card_path=card_path)
+        report=_report(card, table.get("report", {})), lmms_eval=_lmms_eval(card, table.get("lmms_eval"), sources),
+        card_path=card_path)
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

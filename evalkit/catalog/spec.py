@@ -184,6 +184,42 @@ class ProtocolSpec:
         return self.max_tiles
 
 
+#: How a key of an ``[lmms_eval]`` rule compares a logged value with a data row (``evalkit import lmms-eval``):
+#: ``equal`` (same text, whitespace and case aside), ``answers`` (the same answers, a list literal read as its
+#: items), ``data_in_log`` (the row's text appears in the logged text), ``log_in_data`` (the logged text appears in
+#: the row's), ``box`` (the logged box, as fractions of the image, is the row's box within one pixel).
+MATCH_KINDS = ("equal", "answers", "data_in_log", "log_in_data", "box")
+#: Row fields a key may name besides the card's metadata columns (``split``: the grounding split label).
+ROW_FIELDS = ("index", "question", "answers", "hint", "box", "split")
+
+
+@dataclass(frozen=True)
+class MatchKey:
+    """One check tying a logged lmms-eval sample to a data row: the first of the ``log`` paths that the log line
+    holds (``input``, ``target``, ``doc.<field>``, ``<metric>.<field>``), compared with the row's ``data`` field
+    by ``match`` (one of :data:`MATCH_KINDS`)."""
+
+    log: tuple[str, ...]
+    data: str
+    match: str
+
+
+@dataclass(frozen=True)
+class LmmsEvalRule:
+    """How lmms-eval's ``--log_samples`` lines of a suite find their rows (a card's ``[lmms_eval]`` table).
+
+    ``keys``: a line is matched when exactly one row passes every key whose log field the line holds, never
+    guessed. ``tasks``: lmms-eval task names beyond the card's aliases, each with the row fields its samples
+    must have (RefCOCO's ``refcoco+_bbox_rec_testA`` → ``{split = "RefCOCO+_testA"}``). ``prefer``: when a log
+    holds several of the suite's tasks that ask the same rows (MathVista's prompt styles), the first present
+    is imported and the others are listed as skipped; without it the tasks' samples are combined.
+    """
+
+    keys: tuple[MatchKey, ...]
+    tasks: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    prefer: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class BenchmarkSpec:
     """One suite of the catalog, as its card declares it."""
@@ -203,6 +239,7 @@ class BenchmarkSpec:
     notes: str = ""
     submission: str | None = None
     report: Mapping[str, Any] = field(default_factory=dict)
+    lmms_eval: LmmsEvalRule | None = None
     card_path: str = field(default="", compare=False)
 
     def protocol(self, name: str) -> ProtocolSpec:

@@ -26,6 +26,10 @@ def dispatch(args: argparse.Namespace) -> int:
         return commands.report(args.runs, args.output, args.label)
     if args.command == "compare":
         return commands.compare(args)
+    if args.command == "import":
+        from evalkit.cli.imports import import_results
+
+        return import_results(args)
     return commands.preview(args)
 
 

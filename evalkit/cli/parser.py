@@ -94,6 +94,22 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
                              "no overrides")
 
 
+def _add_import_parser(commands: argparse._SubParsersAction) -> None:
+    imports = commands.add_parser("import", help="turn VLMEvalKit's prediction files or lmms-eval's sample logs "
+                                  "into an evalkit run (scored, ready for report and compare)")
+    imports.add_argument("tool", choices=("vlmevalkit", "lmms-eval"))
+    imports.add_argument("directory", type=Path, metavar="DIR",
+                         help="VLMEvalKit's outputs/ (or outputs/<model>/); lmms-eval's --output_path folder")
+    imports.add_argument("--output", type=Path, required=True, metavar="RUN_DIR")
+    imports.add_argument("--force", action="store_true", help="replace RUN_DIR when it is an evalkit run folder")
+    imports.add_argument("--protocol", choices=PROTOCOLS, default="vlmevalkit",
+                         help="the scoring protocol (default vlmevalkit; scores.json also gives the other's)")
+    imports.add_argument("--data-file", action="append", default=[], metavar="SUITE=PATH",
+                         help="lmms-eval: the suite's rows, to find each sample's index (default: the suite's "
+                              "TSV in $LMUData); repeatable")
+    _add_judge_arguments(imports)
+
+
 def build_parser() -> OneLineParser:
     parser = OneLineParser(prog="evalkit", description="Evaluate vision-language models on the InternVL 1.5 suites. "
                            "With no arguments: the demo.")
@@ -125,6 +141,7 @@ def build_parser() -> OneLineParser:
     compare.add_argument("--min-delta", type=float, default=1.0, help="smallest change in points that counts")
     compare.add_argument("--bootstrap", type=positive_int, default=10_000, help="bootstrap resamples")
     compare.add_argument("--seed", type=int, default=0)
+    _add_import_parser(commands)
     listing = commands.add_parser("list", help="what the registry knows")
     listing.add_argument("what", choices=("benchmarks", "models"))
     preview = commands.add_parser("preview", help="write exactly what a model receives for one sample")
