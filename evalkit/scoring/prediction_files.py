@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from evalkit.catalog.spec import BenchmarkSpec
-from evalkit.data.local_file import read_data_file
+from evalkit.data.local_file import one_line, read_data_file
 from evalkit.data.sample import Sample
 from evalkit.data.sources import data_file_columns
 from evalkit.errors import DataError
@@ -52,8 +52,8 @@ def _raw_replies(path: Path) -> dict[str, str]:
         else:
             frame = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", dtype=str,
                                 keep_default_na=False)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read {path}: {exc}") from exc
+    except Exception as exc:  # a damaged workbook: zipfile, XML and openpyxl raise many types
+        raise DataError(f"cannot read {path}: {type(exc).__name__}: {one_line(exc)}") from exc
     if PREDICTION_COLUMN not in frame.columns or "index" not in frame.columns:
         missing = PREDICTION_COLUMN if PREDICTION_COLUMN not in frame.columns else "index"
         raise DataError(f"{path}: missing column '{missing}' (a VLMEvalKit prediction file has one)")

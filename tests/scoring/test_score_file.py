@@ -93,3 +93,15 @@ def test_hidden_answers_write_a_submission_instead_of_a_score(tmp_path):
     submission = json.loads((tmp_path / "out" / "submission_rrc.json").read_text())
     assert submission == [{"questionId": 57349, "answer": "Acme Corp"}, {"questionId": 57350, "answer": "12"}]
     assert "rrc.cvc.uab.es" in scored.document["submission"]["upload_to"]
+
+
+@pytest.mark.parametrize(("name", "content"), [("GPT4V_MMBench_DEV_EN.xlsx", b"PK\x03\x04 not really a workbook"),
+                                               ("GPT4V_MMBench_DEV_EN.xlsx", b"plain text")])
+def test_a_damaged_prediction_workbook_is_one_line(tmp_path, capsys, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    code = main(["score", "--benchmark", "MMBench_DEV_EN", "--predictions", str(path), "--output",
+                 str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith(f"evalkit: error: cannot read {path}: ")
+    assert not (tmp_path / "out").exists()
