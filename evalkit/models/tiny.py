@@ -67,9 +67,21 @@ CHAT_TEMPLATE = (
 
 
 def default_tiny_random_dir(cache_dir: Path | None = None) -> Path:
-    """The versioned folder the tiny model lives in under ``cache_dir`` (default ``~/.cache/evalkit``)."""
+    """The versioned folder the tiny model lives in under ``cache_dir`` (default ``~/.cache/evalkit``).
+
+    The folder is per transformers major version: what 5.x's ``save_pretrained`` writes
+    (one ``processor_config.json``) is not what 4.x reads (``preprocessor_config.json``),
+    and one machine may hold both (the ``internvl`` extra's environment beside the newest).
+    The weights are the same in every folder: they are drawn from evalkit's own seed.
+    """
     root = cache_dir if cache_dir is not None else DEFAULT_CACHE_DIR
-    return root.expanduser() / TINY_RANDOM_NAME
+    return root.expanduser() / f"{TINY_RANDOM_NAME}-transformers{_transformers_major()}"
+
+
+def _transformers_major() -> str:
+    from importlib.metadata import version
+
+    return version("transformers").split(".")[0]
 
 
 def ensure_tiny_random(cache_dir: Path | None = None) -> Path:

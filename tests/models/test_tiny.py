@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import transformers
 
 from evalkit.models.tiny import (
     CHAT_TEMPLATE,
@@ -155,9 +156,10 @@ def test_build_leaves_global_rng_alone(tmp_path: Path) -> None:
 
 def test_ensure_builds_once_into_versioned_folder(tmp_path: Path) -> None:
     folder = ensure_tiny_random(tmp_path)
-    assert folder == tmp_path / TINY_RANDOM_NAME == tmp_path / "tiny-random-v2"
+    major = transformers.__version__.split(".")[0]
+    assert folder == tmp_path / f"tiny-random-v2-transformers{major}"
     assert (folder / "config.json").is_file()
-    assert [path.name for path in tmp_path.iterdir()] == [TINY_RANDOM_NAME]  # no staging folder left
+    assert [path.name for path in tmp_path.iterdir()] == [folder.name]  # no staging folder left
     stamp = (folder / "model.safetensors").stat().st_mtime_ns
     assert ensure_tiny_random(tmp_path) == folder
     assert (folder / "model.safetensors").stat().st_mtime_ns == stamp
@@ -177,5 +179,18 @@ def test_ensure_cleans_up_after_a_failed_build(tmp_path: Path, monkeypatch: pyte
 
 
 def test_default_cache_dir() -> None:
-    assert default_tiny_random_dir() == (Path("~/.cache/evalkit") / TINY_RANDOM_NAME).expanduser()
-    assert default_tiny_random_dir(Path("/x")) == Path("/x") / TINY_RANDOM_NAME
+    name = f"{TINY_RANDOM_NAME}-transformers{transformers.__version__.split('.')[0]}"
+    assert default_tiny_random_dir() == (Path("~/.cache/evalkit") / name).expanduser()
+    assert default_tiny_random_dir(Path("/x")) == Path("/x") / name
+
+
+def test_each_transformers_major_gets_its_own_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 5.x saves the processor as processor_config.json, which 4.x cannot read: one machine with both
+    # environments (CI does this) must not hand one's folder to the other.
+    from evalkit.models import tiny
+
+    monkeypatch.setattr(tiny, "_transformers_major", lambda: "4")
+    old = default_tiny_random_dir(Path("/x"))
+    monkeypatch.setattr(tiny, "_transformers_major", lambda: "5")
+    assert (old.name, default_tiny_random_dir(Path("/x")).name) == (
+        "tiny-random-v2-transformers4", "tiny-random-v2-transformers5")
