@@ -196,7 +196,7 @@ def render_markdown(result: GateResult) -> str:
     noted = [(s, [note for note in s.notes if not note.startswith(_IN_UNKNOWN_TABLE)])
              for s in result.suites if s.reason is None]
     if any(notes for _, notes in noted):
-        lines += ["", "## Notes on the compared suites", ""]
+        lines += ["", "## Notes", ""]
         lines += [f"- {_cell(s.suite)}: " + "; ".join(_cell(n) for n in notes) for s, notes in noted if notes]
     return "\n".join(lines) + "\n"
 
