@@ -90,7 +90,7 @@ def compare(args: argparse.Namespace) -> int:
     from evalkit.compare.output import render_markdown, write_outputs
 
     result = compare_runs(args.base, args.candidate, alpha=args.alpha, min_delta=args.min_delta,
-                          bootstrap=args.bootstrap, seed=args.seed)
+                          bootstrap=args.bootstrap, seed=args.seed, allow_missing=args.allow_missing)
     print(render_markdown(result))
     if args.output is not None:
         summary, gate = write_outputs(result, args.output)

@@ -141,6 +141,9 @@ def build_parser() -> OneLineParser:
     compare.add_argument("--min-delta", type=float, default=1.0, help="smallest change in points that counts")
     compare.add_argument("--bootstrap", type=positive_int, default=10_000, help="bootstrap resamples")
     compare.add_argument("--seed", type=int, default=0)
+    compare.add_argument("--allow-missing", action="store_true",
+                         help="skip (and list) base suites missing, unscored or mismatched in the candidate instead "
+                              "of failing")
     _add_import_parser(commands)
     listing = commands.add_parser("list", help="what the registry knows")
     listing.add_argument("what", choices=("benchmarks", "models"))

@@ -11,7 +11,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from evalkit.compare.gate import MISMATCH, NOT_COMPARED, NOT_SCORED, GateResult, Pairing, SuiteComparison
+from evalkit.compare.gate import (
+    FAIL_NOT_COMPARABLE,
+    MISMATCH,
+    NOT_COMPARED,
+    NOT_SCORED,
+    GateResult,
+    Pairing,
+    SuiteComparison,
+)
 from evalkit.compare.stats import IMPROVED, NO_CHANGE, REGRESSED
 from evalkit.errors import EvalkitError
 from evalkit.files import write_atomic, write_json_atomic
@@ -28,6 +36,9 @@ MARKERS = {
     NOT_SCORED: "NOT SCORED",
     NOT_COMPARED: "NOT COMPARED",
 }
+
+_IN_UNKNOWN_TABLE = ("not recorded by the ", "compared on what both runs recorded")
+"""Notes shown by the table of facts an imported run did not record, so not repeated under the notes."""
 
 _UNPAIRED_KINDS = (
     ("only_base", "only in base"),
@@ -75,11 +86,52 @@ def _row(suite: SuiteComparison) -> str:
     return "| " + " | ".join(_cell(cell) for cell in cells) + " |"
 
 
+def _names(items: list[tuple[str, str]]) -> str:
+    return ", ".join(suite for suite, _ in items)
+
+
 def _headline(result: GateResult) -> str:
+    uncompared = (f"{len(result.not_comparable)} suite(s) of the base not compared ({_names(result.not_comparable)})"
+                  if result.not_comparable else "")
     if result.regressed:
-        names = ", ".join(result.regressed)
-        return f"# Regression gate: FAIL: {len(result.regressed)} suite(s) regressed ({names})"
-    return "# Regression gate: PASS: no significant regression"
+        regressed = f"{len(result.regressed)} suite(s) regressed ({', '.join(result.regressed)})"
+        return "# Regression gate: FAIL: " + "; ".join(part for part in (regressed, uncompared) if part)
+    if result.verdict == FAIL_NOT_COMPARABLE:
+        if uncompared:
+            return f"# Regression gate: {FAIL_NOT_COMPARABLE}: {uncompared}"
+        return (f"# Regression gate: {FAIL_NOT_COMPARABLE}: no suite was compared "
+                f"({len(result.skipped)} skipped with --allow-missing)")
+    skipped = (f" ({len(result.skipped)} suite(s) skipped with --allow-missing: {_names(result.skipped)})"
+               if result.skipped else "")
+    return "# Regression gate: PASS: no significant regression" + skipped
+
+
+def _uncompared_lines(result: GateResult) -> list[str]:
+    """The base suites not compared: failing the gate, or skipped under --allow-missing."""
+    lines: list[str] = []
+    for title, items in (("Not comparable (these fail the gate; --allow-missing skips them)", result.not_comparable),
+                         ("Skipped (--allow-missing)", result.skipped)):
+        if items:
+            lines += ["", f"## {title}", "", "| Suite | Why |", "| --- | --- |"]
+            lines += [f"| {_cell(suite)} | {_cell(reason)} |" for suite, reason in items]
+    return lines
+
+
+def _unknown_lines(suites: list[SuiteComparison]) -> list[str]:
+    """Facts an imported run did not record, per suite, and what was compared instead."""
+    rows = [suite for suite in suites if suite.unknown and not suite.mismatches]
+    if not rows:
+        return []
+    lines = ["", "## Not recorded by an imported run (not checked)", "",
+             "| Suite | Side | Imported from | Unknown | Compared on |", "| --- | --- | --- | --- | --- |"]
+    for suite in rows:
+        compared = next((note.split(": ", 1)[1] for note in suite.notes if note.startswith("compared on what")), "")
+        for side in ("base", "candidate"):
+            fields = [item for item in suite.unknown if item.side == side]
+            if fields:
+                lines.append(f"| {_cell(suite.suite)} | {side} | {_cell(fields[0].tool)} | "
+                             f"{_cell(', '.join(item.field for item in fields))} | {_cell(compared)} |")
+    return lines
 
 
 def _unpaired_lines(suites: list[SuiteComparison]) -> list[str]:
@@ -105,7 +157,8 @@ def _unpaired_lines(suites: list[SuiteComparison]) -> list[str]:
 
 
 def render_markdown(result: GateResult) -> str:
-    """The summary for a CI log or a PR comment: verdict line, table, mismatches, unpaired samples, notes."""
+    """The summary for a CI log or a PR comment: verdict line, table, mismatches, suites not compared (failing
+    or skipped), facts an imported run did not record, unpaired samples, notes."""
     settings = result.settings
     level = round((1.0 - settings.alpha) * 100, 2)
     level_text = f"{level:g}%"
@@ -131,6 +184,8 @@ def render_markdown(result: GateResult) -> str:
             for item in suite.mismatches:
                 lines.append(f"- {_cell(suite.suite)}: `{item.field}` base {_cell(_value(item.base))} "
                              f"vs candidate {_cell(_value(item.candidate))}")
+    lines += _uncompared_lines(result)
+    lines += _unknown_lines(result.suites)
     lines += _unpaired_lines(result.suites)
     if result.only_base or result.only_candidate:
         lines += ["", "## Suites in one run only", ""]
@@ -138,10 +193,11 @@ def render_markdown(result: GateResult) -> str:
             lines.append("- only in base: " + ", ".join(result.only_base))
         if result.only_candidate:
             lines.append("- only in candidate: " + ", ".join(result.only_candidate))
-    noted = [s for s in result.suites if s.notes and s.verdict in (NOT_SCORED, NOT_COMPARED)]
-    if noted:
-        lines += ["", "## Not compared", ""]
-        lines += [f"- {_cell(s.suite)}: " + "; ".join(_cell(n) for n in s.notes) for s in noted]
+    noted = [(s, [note for note in s.notes if not note.startswith(_IN_UNKNOWN_TABLE)])
+             for s in result.suites if s.reason is None]
+    if any(notes for _, notes in noted):
+        lines += ["", "## Notes", ""]
+        lines += [f"- {_cell(s.suite)}: " + "; ".join(_cell(n) for n in notes) for s, notes in noted if notes]
     return "\n".join(lines) + "\n"
 
 
@@ -154,6 +210,8 @@ def _suite_json(suite: SuiteComparison) -> dict[str, Any]:
         "stats": asdict(suite.stats) if suite.stats else None,
         "pairing": ({**asdict(suite.pairing), "unpaired": suite.pairing.unpaired} if suite.pairing else None),
         "mismatches": [asdict(item) for item in suite.mismatches],
+        "unknown_fields": [asdict(item) for item in suite.unknown],
+        "reason_not_compared": suite.reason,
         "notes": list(suite.notes),
     }
 
@@ -165,8 +223,12 @@ def to_json(result: GateResult) -> dict[str, Any]:
         "base": result.base_dir,
         "candidate": result.candidate_dir,
         "settings": asdict(result.settings),
+        "verdict": result.verdict,
         "exit_code": result.exit_code,
         "passed": result.exit_code == 0,
+        "allow_missing": result.allow_missing,
+        "not_comparable": [{"suite": suite, "reason": reason} for suite, reason in result.not_comparable],
+        "skipped": [{"suite": suite, "reason": reason} for suite, reason in result.skipped],
         "regressed": result.regressed,
         "improved": result.improved,
         "mismatched": result.mismatched,

@@ -26,6 +26,7 @@ from typing import IO
 
 from evalkit.catalog.spec import TsvSource
 from evalkit.errors import DataError
+from evalkit.files import default_mode
 
 CHUNK_BYTES = 1 << 20
 TIMEOUT_S = 60.0
@@ -91,6 +92,7 @@ def download(url: str, target: Path, expected_md5: str | None) -> str:
             md5 = _copy_url(url, handle, target)
         if expected_md5 is not None and md5 != expected_md5.lower():
             raise DataError(f"{target}: downloaded file from {url} has md5 {md5}, expected {expected_md5}")
+        os.chmod(part, default_mode())  # the temporary file is private; the data is shared like any file
         os.replace(part, target)
     except OSError as exc:
         raise DataError(f"cannot write {target}: {exc.strerror or exc}") from exc

@@ -43,8 +43,9 @@ from evalkit.models.hf_support import (
     seeded,
     tile_limits,
     tokenizer_of,
+    torch_placement,
 )
-from evalkit.models.registry import Backend, LoadRequest
+from evalkit.models.registry import Backend, LoadRequest, Placement
 from evalkit.models.transformers_compat import compat_facts, dtype_keyword, quiet_logging
 
 MAX_BATCH_SIZE = 64
@@ -316,6 +317,10 @@ def _load(request: LoadRequest, options: HFOptions) -> HFAdapter:
                           attn_implementation=options.attn_implementation)
 
 
+def _placement(request: LoadRequest, options: HFOptions) -> Placement:
+    return Placement(*torch_placement(request.options.device, request.options.dtype, request.spec))
+
+
 BACKEND = Backend(name="hf", usage="hf:<id or folder>[@revision]", short="hf:<id>",
                   summary="any transformers image-text-to-text model, run locally", load=_load, options=HFOptions,
-                  check=_check)
+                  check=_check, placement=_placement)

@@ -48,6 +48,14 @@ def resolve_dtype(dtype: str, device: str, spec: str) -> Any:
     return getattr(torch, dtype)
 
 
+def torch_placement(device: str, dtype: str, spec: str) -> tuple[str, str]:
+    """(dtype name, device type) a transformers model loads with here: :func:`resolve_device` and
+    :func:`resolve_dtype` as the loaders call them, the device's index left out."""
+    torch_device, _ = resolve_device(device)
+    resolved = resolve_dtype(dtype, torch_device, spec)
+    return str(resolved).removeprefix("torch."), torch_device.split(":", 1)[0]
+
+
 def pixels_to_images(pixel_values: Any, image_processor: Any) -> list[Image.Image] | None:
     """Undo the processor's rescaling and normalisation: ``[N,3,H,W]`` pixels back to RGB images.
 

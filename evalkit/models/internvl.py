@@ -46,6 +46,7 @@ from evalkit.models.hf_support import (
     resolve_dtype,
     resolved_revision,
     seeded,
+    torch_placement,
 )
 from evalkit.models.internvl_checkpoint import check_environment, checkpoint_system_line, code_files, snapshot_folder
 from evalkit.models.internvl_prompt import (
@@ -59,7 +60,7 @@ from evalkit.models.internvl_prompt import (
     render_compact_prompt,
     render_internvl_prompt,
 )
-from evalkit.models.registry import Backend, LoadRequest, NoOptions
+from evalkit.models.registry import Backend, LoadRequest, NoOptions, Placement
 from evalkit.models.transformers_compat import (
     compat_facts,
     dtype_keyword,
@@ -355,6 +356,10 @@ def _load(request: LoadRequest, options: NoOptions) -> InternVLAdapter:
     model_id, revision = parse_hf_target(request.target)
     return InternVLAdapter.load(model_id, name=request.spec, revision=revision, device=request.options.device,
                                 dtype=request.options.dtype, trust_remote_code=request.options.trust_remote_code)
+
+
+def _placement(request: LoadRequest, options: NoOptions) -> Placement:
+    return Placement(*torch_placement(request.options.device, request.options.dtype, request.spec))
 
 
 BACKEND = Backend(name="internvl", usage="internvl:<id or folder>[@revision]", short="internvl:<id>",

@@ -47,7 +47,7 @@ from evalkit.models.http_client import (
     Tally,
     safe_url,
 )
-from evalkit.models.registry import Backend, LoadRequest
+from evalkit.models.registry import Backend, LoadRequest, Placement
 
 DETAILS = ("auto", "low", "high")
 #: Seconds per HTTP request unless --request-timeout says otherwise.
@@ -299,6 +299,12 @@ def _load(request: LoadRequest, options: OpenAIOptions) -> OpenAIAdapter:
         raise ModelSpecError(f"model spec '{request.spec}': {exc}") from None
 
 
+def _placement(request: LoadRequest, options: OpenAIOptions) -> Placement:
+    """An API model: no dtype or device of ours."""
+    return Placement(None, None)
+
+
 BACKEND = Backend(name="openai", usage="openai:<model>", short="openai:<model>",
                   summary="an OpenAI-compatible chat API: GPT-4V-style models or a local server (OPENAI_API_KEY, "
-                          "OPENAI_API_BASE)", load=_load, options=OpenAIOptions, check=_check)
+                          "OPENAI_API_BASE)", load=_load, options=OpenAIOptions, check=_check,
+                  placement=_placement)

@@ -44,8 +44,19 @@ class LoadRequest:
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where and in what precision a model runs, as the backend resolves the request (``auto`` decided): the
+    dtype's name (``float32``) and the device type (``cpu``, ``cuda``: the index is left out, so ranks and
+    machines with another GPU number agree). None where it does not apply (an API model) or is the engine's."""
+
+    dtype: str | None
+    device: str | None
+
+
+@dataclass(frozen=True)
 class Backend:
-    """One backend, as its module registers it."""
+    """One backend, as its module registers it. ``placement`` resolves ``--dtype`` / ``--device`` without
+    loading anything; a backend without one records the request as given."""
 
     name: str
     usage: str
@@ -56,6 +67,7 @@ class Backend:
     check: Callable[[LoadRequest, Any], None] | None = None
     #: The spec is the backend's name alone (``tiny-random``), not ``name:target``.
     bare: bool = False
+    placement: Callable[[LoadRequest, Any], Placement] | None = None
 
 
 @cache
@@ -154,6 +166,17 @@ def check_model(spec: str, options: ModelOptions | None = None, environment: Env
     and the backend's own check (a folder that exists, an API key, an installable engine, remote code that can
     run here). Raises :class:`ModelSpecError`; writes, loads and downloads nothing."""
     _prepare(spec, options or ModelOptions(), environment)
+
+
+def resolve_placement(spec: str, options: ModelOptions | None = None,
+                      environment: Environment | None = None) -> Placement:
+    """The dtype and device ``spec`` would run with here, resolved by its backend; loads and downloads nothing.
+    Raises :class:`ModelSpecError` as :func:`check_model` does, and for an unknown dtype."""
+    options = options or ModelOptions()
+    backend, request, own = _prepare(spec, options, environment)
+    if backend.placement is None:
+        return Placement(options.dtype, options.device)
+    return backend.placement(request, own)
 
 
 def load_model(spec: str, options: ModelOptions | None = None, environment: Environment | None = None) -> ModelAdapter:

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import ModelSpecError
 from evalkit.models.base import ModelAdapter
-from evalkit.models.registry import Backend, LoadRequest, NoOptions
+from evalkit.models.hf_support import torch_placement
+from evalkit.models.registry import Backend, LoadRequest, NoOptions, Placement
 
 if TYPE_CHECKING:
     from transformers import LlavaProcessor
@@ -273,6 +274,13 @@ def _restrict_output_alphabet(model: Any, tokenizer: Any) -> None:
         head[dropped] = 0.0
 
 
+def _placement(request: LoadRequest, options: NoOptions) -> Placement:
+    """``auto`` is the CPU in float32 whatever the machine has, as :func:`_load` decides."""
+    device, dtype = request.options.device, request.options.dtype
+    return Placement(*torch_placement("cpu" if device == "auto" else device, "float32" if dtype == "auto" else dtype,
+                                      TINY_RANDOM))
+
+
 def _load(request: LoadRequest, options: NoOptions) -> ModelAdapter:
     """Build ``tiny-random`` once into the cache, then load it like any folder (cpu, float32 by default)."""
     from evalkit.models.hf import HFAdapter
@@ -288,4 +296,4 @@ def _load(request: LoadRequest, options: NoOptions) -> ModelAdapter:
 
 BACKEND = Backend(name=TINY_RANDOM, usage=TINY_RANDOM, short=TINY_RANDOM,
                   summary="a tiny random-weight LLaVA model built locally, for tests and demos", load=_load,
-                  bare=True)
+                  bare=True, placement=_placement)

@@ -37,7 +37,7 @@ from evalkit.models.hf_support import (
     quiet_progress,
     tokenizer_of,
 )
-from evalkit.models.registry import Backend, LoadRequest
+from evalkit.models.registry import Backend, LoadRequest, Placement
 
 INSTALL_HINT = "vLLM is not installed; pip install 'evalkit[vllm]' (a CUDA machine is needed)"
 DEFAULT_MAX_IMAGES = 8
@@ -356,6 +356,11 @@ def _load(request: LoadRequest, options: VLLMOptions) -> VLLMAdapter:
                             seed=request.options.seed, engine_options=options.engine_options())
 
 
+def _placement(request: LoadRequest, options: VLLMOptions) -> Placement:
+    """The dtype vLLM is asked for; the device is vLLM's own choice (evalkit passes none)."""
+    return Placement(_vllm_dtype(request.options.dtype, request.spec), None)
+
+
 BACKEND = Backend(name="vllm", usage="vllm:<id or folder>[@revision]", short="vllm:<id>",
                   summary="vLLM's offline engine (optional extra: pip install 'evalkit[vllm]')", load=_load,
-                  options=VLLMOptions, check=_check)
+                  options=VLLMOptions, check=_check, placement=_placement)

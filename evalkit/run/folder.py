@@ -17,9 +17,10 @@ A missing or damaged file is a :class:`~evalkit.errors.DataError` naming it (and
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,39 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+DIGEST = "details_digest"
+"""The key of ``scores.json`` that records what ``details.jsonl`` held when the score was computed."""
+
+
+def _score_of(row: Mapping[str, Any]) -> float | None:
+    score = row["score"]
+    return None if score is None else float(score)
+
+
+def details_digest(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """What the per-sample scores were: the row count, the scored count, their sum, and a sha256 of the
+    (index, score) pairs in index order, so that an edited, dropped or swapped score is seen."""
+    pairs = sorted(((index_key(row["index"]), _score_of(row)) for row in rows), key=lambda pair: pair[0])
+    scored = [score for _, score in pairs if score is not None]
+    text = "".join(f"{key}\t{score!r}\n" for key, score in pairs)
+    return {"rows": len(pairs), "scored": len(scored), "score_sum": math.fsum(scored),
+            "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
+
+
+def digest_difference(recorded: Mapping[str, Any], found: Mapping[str, Any]) -> str | None:
+    """How ``details.jsonl`` (``found``) departs from the digest ``scores.json`` recorded, or None."""
+    if recorded.get("rows") != found["rows"]:
+        return f"holds {found['rows']} rows, but the score was computed from {recorded.get('rows')}"
+    if recorded.get("scored") != found["scored"]:
+        return f"holds {found['scored']} scored rows, but the score was computed from {recorded.get('scored')}"
+    total = recorded.get("score_sum")
+    if not (isinstance(total, int | float) and math.isclose(total, found["score_sum"], rel_tol=1e-9, abs_tol=1e-9)):
+        return f"its per-sample scores sum to {found['score_sum']:.6g}, but to {total} when the score was computed"
+    if recorded.get("sha256") != found["sha256"]:
+        return "its per-sample scores are not those the score was computed from (same sum, other samples)"
+    return None
+
+
 @dataclass(frozen=True)
 class SuiteFolder:
     """One suite of a run: its ``scores.json`` as written, and its files."""
@@ -156,6 +190,22 @@ class SuiteFolder:
             seen.add(key)
             rows.append(record)
         return rows
+
+    def verified_details(self) -> list[dict[str, Any]]:
+        """:meth:`details`, checked against the digest ``scores.json`` recorded (files written before digests
+        existed are returned unchecked: see :attr:`digest_recorded`)."""
+        rows = self.details()
+        recorded = self.scores.get(DIGEST)
+        if isinstance(recorded, Mapping):
+            difference = digest_difference(recorded, details_digest(rows))
+            if difference is not None:
+                raise DataError(f"{self.details_path}: no longer matches {self.scores_path}: {difference} "
+                                "(edited or truncated by hand? score the predictions again)")
+        return rows
+
+    @property
+    def digest_recorded(self) -> bool:
+        return isinstance(self.scores.get(DIGEST), Mapping)
 
 
 @dataclass(frozen=True)

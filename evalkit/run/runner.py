@@ -24,7 +24,7 @@ from evalkit.data.sample import Sample
 from evalkit.data.sources import DataInfo, load_samples
 from evalkit.judge.base import Judge
 from evalkit.models.base import ModelAdapter
-from evalkit.models.registry import load_model
+from evalkit.models.registry import Placement, load_model, resolve_placement
 from evalkit.prompts.layouts import render_instruction
 from evalkit.run.folder import SCORES, index_key
 from evalkit.run.inference import PreparedBatch, converse, prepare_batch, start_conversation
@@ -36,6 +36,9 @@ from evalkit.scoring.score import Prediction
 from evalkit.scoring.suite import ScoredBenchmark, judge_facts, make_judge, missing_judges, score_benchmark
 
 ModelLoader = Callable[[str, ModelOptions], ModelAdapter]
+
+RESOLVED_FLAGS = {"dtype": "--dtype", "device": "--device"}
+"""The identity's resolved fields and the flag that sets each, for the message refusing a resume."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,14 @@ class BenchmarkOutcome:
     finished_here: bool = True
 
 
-def plan_benchmark(spec: BenchmarkSpec, config: RunConfig) -> BenchmarkPlan:
-    """Resolve the protocol, load the samples (text only; images stay lazy) and the run identity."""
+def plan_benchmark(spec: BenchmarkSpec, config: RunConfig, placement: Placement | None = None) -> BenchmarkPlan:
+    """Resolve the protocol, load the samples (text only; images stay lazy) and the run identity.
+
+    The identity records the dtype and device the model runs with (``placement``, the backend's resolution of
+    ``--dtype`` / ``--device``), not the request: ``auto`` is a different precision on a CPU and on a GPU.
+    Without a placement (a model loader given by the caller) the request is recorded."""
+    options = config.model.options
+    placement = placement or Placement(options.dtype, options.device)
     protocol = spec.protocol(config.protocol)
     generation = dataclasses.replace(protocol.generation, seed=config.seed)
     if config.max_new_tokens is not None:
@@ -82,7 +91,8 @@ def plan_benchmark(spec: BenchmarkSpec, config: RunConfig) -> BenchmarkPlan:
     samples = loaded.samples[: config.limit] if config.limit is not None else loaded.samples
     identity = {
         "model": config.model.spec,
-        "dtype": config.model.options.dtype,
+        "dtype": placement.dtype,
+        "device": placement.device,
         "protocol": config.protocol,
         "prompt_version": spec.prompt_version(config.protocol),
         "generation": protocol.generation.as_dict(),
@@ -179,6 +189,7 @@ class Runner:
         self.config = config
         self.catalog = catalog or load_catalog()
         self.model_loader = model_loader or (lambda spec, options: load_model(spec, options, config.environment))
+        self.resolves_placement = model_loader is None
         self.score = score
         self.model: ModelAdapter | None = None
         self.judge: Judge | None = None
@@ -186,7 +197,8 @@ class Runner:
 
     def run(self) -> list[BenchmarkOutcome]:
         specs = [self.catalog.get(name) for name in self.config.benchmarks]
-        plans = [plan_benchmark(spec, self.config) for spec in specs]
+        placement = self._placement()
+        plans = [plan_benchmark(spec, self.config, placement) for spec in specs]
         stores = [self._open_store(plan) for plan in plans]
         if self.score:
             self.judge = make_judge(self.config.judge, self.config.environment, self.config.judge_base_url,
@@ -203,10 +215,18 @@ class Runner:
         self.manifest.finish()
         return outcomes
 
+    def _placement(self) -> Placement | None:
+        """The dtype and device the model will run with here (None when the caller gave its own loader)."""
+        if not self.resolves_placement:
+            return None
+        model = self.config.model
+        options = dataclasses.replace(model.options, device=self._device())
+        return resolve_placement(model.spec, options, self.config.environment)
+
     def _open_store(self, plan: BenchmarkPlan) -> PredictionStore:
         rank = self.config.environment.rank
         store = PredictionStore.open(self.config.output / plan.name, rank.rank if rank.distributed else None)
-        store.claim(plan.identity)
+        store.claim(plan.identity, flags=RESOLVED_FLAGS)
         return store
 
     def _my_samples(self, plan: BenchmarkPlan) -> list[Sample]:

@@ -130,6 +130,31 @@ def _describe_differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> str
     return "; ".join(parts)
 
 
+def _comparable(previous: Mapping[str, Any], identity: Mapping[str, Any]) -> dict[str, Any]:
+    """``identity`` as ``previous`` can be compared with it: what a legacy ``run.json`` did not record (a
+    ``device``; a dtype recorded as requested, ``auto``) is taken from it."""
+    current = dict(identity)
+    if "device" not in previous and "device" in current:
+        del current["device"]
+        if previous.get("dtype") == "auto":
+            current["dtype"] = "auto"
+    return current
+
+
+def _refusal(folder: Path, previous: Mapping[str, Any], identity: Mapping[str, Any],
+             flags: Mapping[str, str]) -> str:
+    """One line: which flag values resume the run when only resolved fields differ, else every difference."""
+    differing = sorted(key for key in set(previous) | set(identity) if previous.get(key) != identity.get(key))
+    if differing and all(key in flags for key in differing):
+        began = " ".join(f"{'on' if key == 'device' else 'with'} {key} {previous.get(key)}" for key in differing)
+        now = ", ".join(f"{key} {identity.get(key)}" for key in differing)
+        resume = " ".join(f"{flags[key]} {previous.get(key)}" for key in differing)
+        return (f"{folder}: run began {began} (this run resolves to {now}); pass {resume} to resume, or use "
+                "another --output")
+    return (f"{folder} holds predictions from another configuration "
+            f"({_describe_differences(previous, identity)}); use another --output")
+
+
 @dataclass
 class PredictionStore:
     """The predictions of one benchmark in one run directory."""
@@ -171,15 +196,20 @@ class PredictionStore:
                 self.duplicates += key in self.records
                 self.records[key] = record
 
-    def claim(self, identity: Mapping[str, Any]) -> None:
-        """Bind the folder to ``identity``; refuse if it already holds another configuration's work."""
+    def claim(self, identity: Mapping[str, Any], flags: Mapping[str, str] | None = None) -> None:
+        """Bind the folder to ``identity``; refuse if it already holds another configuration's work.
+
+        ``flags`` names the command-line flag behind identity fields the machine resolves (dtype, device): when
+        only those differ, the refusal says which flag value resumes the run. A folder written before those
+        were resolved (``run.json`` without ``device``, dtype ``auto``) did not record them: they are not
+        compared, and the file is left as it was.
+        """
         identity_path = self.folder / IDENTITY
         if identity_path.exists():
             previous = read_json(identity_path)
-            if previous != dict(identity):
-                raise RunDirectoryError(
-                    f"{self.folder} holds predictions from another configuration "
-                    f"({_describe_differences(previous, identity)}); use another --output")
+            current = _comparable(previous, identity)
+            if previous != current:
+                raise RunDirectoryError(_refusal(self.folder, previous, current, flags or {}))
             return
         self._guard_write(lambda: write_json_atomic(identity_path, dict(identity)))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,7 +12,7 @@ import evalkit
 from evalkit.catalog.spec import BenchmarkSpec
 from evalkit.errors import RunDirectoryError
 from evalkit.files import dumps_line, write_atomic, write_json_atomic
-from evalkit.run.folder import DETAILS, SCORES, index_key
+from evalkit.run.folder import DETAILS, DIGEST, SCORES, details_digest, index_key
 from evalkit.scoring.types import SuiteScore
 
 
@@ -45,7 +46,9 @@ def write_outcome(folder: Path, document: Mapping[str, Any], suite: SuiteScore,
                   hashes: Mapping[str, str] | None = None) -> None:
     """Write ``details.jsonl`` (one object per scored sample) then ``scores.json``, each atomically.
 
-    ``hashes`` maps ``index_key(index)`` to the sample's content hash, written as ``sample_hash``."""
+    ``hashes`` maps ``index_key(index)`` to the sample's content hash, written as ``sample_hash``. ``scores.json``
+    also records the :func:`~evalkit.run.folder.details_digest` of the rows, so that ``compare`` can tell when
+    ``details.jsonl`` was edited or truncated afterwards."""
     lines = []
     for sample in suite.samples:
         record = {"index": sample.index, "prediction": sample.prediction, "extracted": sample.extracted,
@@ -53,8 +56,9 @@ def write_outcome(folder: Path, document: Mapping[str, Any], suite: SuiteScore,
         if hashes is not None:
             record["sample_hash"] = hashes.get(index_key(sample.index))
         lines.append(dumps_line(finite(record)))
+    digest = details_digest(json.loads(line) for line in lines)  # the rows exactly as they will be read back
     try:
         write_atomic(folder / DETAILS, "".join(lines))
-        write_json_atomic(folder / SCORES, document)
+        write_json_atomic(folder / SCORES, {**document, DIGEST: digest})
     except OSError as exc:
         raise RunDirectoryError(f"cannot write scores to {folder}: {exc.strerror or exc}") from exc

@@ -12,6 +12,7 @@ from evalkit.compare.gate import MISMATCH, NOT_SCORED, compare_runs
 from evalkit.compare.output import render_markdown, to_json, write_outputs
 from evalkit.compare.stats import IMPROVED, NO_CHANGE, REGRESSED, TEST_MCNEMAR
 from evalkit.errors import DataError, EvalkitError
+from evalkit.run.folder import DIGEST, details_digest
 
 N = 1000
 BASE_CORRECT = 700  # 70% accuracy
@@ -52,6 +53,8 @@ def write_run(root: Path, suites: dict[str, list[float | None]], *, configs: dic
         document = {"benchmark": name, "metric": metric, "score": value, "n": len(scores), "breakdown": {},
                     "higher_is_better": True, "reason": None if value is not None else "needs a judge",
                     "protocol": "paper", "judge": {"spec": "exact_matching"}}
+        with (folder / "details.jsonl").open(encoding="utf-8") as written:
+            document[DIGEST] = details_digest(json.loads(line) for line in written)  # as evalkit records it
         (folder / "scores.json").write_text(json.dumps(document), encoding="utf-8")
     (root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return root
@@ -163,8 +166,11 @@ def test_prompt_version_mismatch_is_reported_and_not_compared(tmp_path):
     assert [(m.field, m.base, m.candidate) for m in suite.mismatches] == [
         ("prompt_version", "AI2D_TEST/v1/paper/short", "AI2D_TEST/v2/paper/short")]
     assert result.mismatched == ["AI2D_TEST"]
-    assert result.exit_code == 0  # a 10-point drop, but not compared
+    assert result.exit_code == 1  # not comparable: the gate cannot vouch for the suite
+    assert result.not_comparable == [("AI2D_TEST", "configuration differs: prompt_version")]
     assert "prompt_version" in render_markdown(result)
+    assert compare_runs(base, candidate, bootstrap=1000, allow_missing=True).exit_code == 0  # a 10-point drop,
+    # but skipped: --allow-missing lets the verdict rest on RealWorldQA
 
 
 @pytest.mark.parametrize(("key", "value", "mismatch"), [
@@ -220,6 +226,9 @@ def test_suites_in_one_run_only_and_not_scored_are_listed(tmp_path):
     assert result.only_candidate == ["MME"]
     verdicts = {s.suite: s.verdict for s in result.suites}
     assert verdicts == {"AI2D_TEST": NO_CHANGE, "MMVet": NOT_SCORED}
+    assert result.exit_code == 1
+    # MMVet: the base has no score to defend either (listed, not failing); OCRBench was not run at all
+    assert result.not_comparable == [("OCRBench", "missing in the candidate")]
     text = render_markdown(result)
     assert "only in base: OCRBench" in text and "only in candidate: MME" in text
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
+
+import pytest
 
 from evalkit.cli import main
 from tests.data.fixtures import RED, b64
@@ -79,17 +82,101 @@ def test_lmms_eval_imports_are_reported_and_gated(tmp_path, monkeypatch, capsys)
     assert scores["protocol"] == "paper" and scores["score"] == 100 * (ROWS - 25) / ROWS
 
 
-def test_an_evalkit_run_and_an_import_are_not_compared_blindly(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("LMUData", str(tmp_path / "LMUData"))
-    [tsv] = write_suite_tsvs(tmp_path / "LMUData", [mme()]).values()
-    write_lmms_eval_logs(tmp_path / "logs", [mme()], version="head")
-    assert main(["import", "lmms-eval", str(tmp_path / "logs"), "--output", str(tmp_path / "imported"),
-                 "--protocol", "paper", "--data-file", f"MME={tsv}"]) == 0
-    assert main(["run", "--model", "tiny-random", "--benchmarks", "MME", "--data-file", str(tsv), "--output",
-                 str(tmp_path / "evalkit-run"), "--max-new-tokens", "4", "--device", "cpu", "--no-progress"]) == 0
+@pytest.fixture(scope="module")
+def evalkit_and_imports(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real ``tiny-random`` run, an lmms-eval log folder and a VLMEvalKit work folder, imported, on the same data
+    (DocVQA_VAL's 40 questions and MME's 4), all scored under the paper protocol."""
+    root = tmp_path_factory.mktemp("gate-imports")
+    chosen = [many_questions(), mme()]
+    tsvs = write_suite_tsvs(root / "LMUData", chosen)
+    flags = [flag for name, tsv in tsvs.items() for flag in ("--data-file", f"{name}={tsv}")]
+    write_lmms_eval_logs(root / "logs", chosen, version="head")
+    write_vlmevalkit_run(root / "outputs", chosen, layout="2026")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LMUData", str(root / "LMUData"))
+        assert main(["import", "lmms-eval", str(root / "logs"), "--output", str(root / "lmms"), "--protocol", "paper",
+                     *flags]) == 0
+        assert main(["import", "vlmevalkit", str(root / "outputs"), "--output", str(root / "vlmevalkit"),
+                     "--protocol", "paper"]) == 0
+        assert main(["import", "vlmevalkit", str(root / "outputs"), "--output", str(root / "vlmevalkit-own")]) == 0
+    for name, tsv in tsvs.items():
+        assert main(["run", "--model", "tiny-random", "--benchmarks", name, "--data-file", str(tsv), "--output",
+                     str(root / "evalkit"), "--max-new-tokens", "4", "--device", "cpu", "--no-progress"]) == 0
+    return root
+
+
+def gate(root: Path, base: str, candidate: str, out: str, *flags: str) -> tuple[int, dict, str]:
+    code = main(["compare", str(root / base), str(root / candidate), "--output", str(root / out), *flags])
+    return (code, json.loads((root / out / "gate.json").read_text()),
+            (root / out / "summary.md").read_text(encoding="utf-8"))
+
+
+def by_suite(document: dict) -> dict[str, dict]:
+    return {suite["suite"]: suite for suite in document["suites"]}
+
+
+UNKNOWN = ["prompt_version", "max_tiles", "generation", "protocol"]
+
+
+def test_an_evalkit_run_is_gated_against_its_lmms_eval_numbers_both_ways(evalkit_and_imports, capsys):
+    root = evalkit_and_imports
+    code, document, summary = gate(root, "evalkit", "lmms", "gate-up")
+    suites = by_suite(document)
+    assert code == 0 and document["verdict"] == "PASS" and document["not_comparable"] == []
+    assert {name: (s["verdict"], s["n_paired"]) for name, s in suites.items()} == {
+        "DocVQA_VAL": ("improved", ROWS), "MME": ("no significant change", 4)}
+    docvqa = suites["DocVQA_VAL"]
+    assert [(item["field"], item["side"], item["tool"]) for item in docvqa["unknown_fields"]] == [
+        (name, "candidate", "lmms-eval") for name in UNKNOWN]
+    assert docvqa["mismatches"] == [] and docvqa["pairing"]["unhashed"] == 0  # same TSV: hashes pair
+    assert docvqa["notes"][:2] == [
+        "not recorded by the candidate (imported from lmms-eval), so not checked: " + ", ".join(UNKNOWN),
+        "compared on what both runs recorded: card_version, data_checksum, scoring_protocol, metric, judge"]
+    assert ("| DocVQA_VAL | candidate | lmms-eval | prompt_version, max_tiles, generation, protocol | "
+            "card_version, data_checksum, scoring_protocol, metric, judge |") in summary
+    code, document, summary = gate(root, "lmms", "evalkit", "gate-down")
+    assert code == 1 and document["regressed"] == ["DocVQA_VAL"] and document["not_comparable"] == []
+    assert by_suite(document)["DocVQA_VAL"]["n_paired"] == ROWS
+    assert by_suite(document)["DocVQA_VAL"]["unknown_fields"][0]["side"] == "base"
+    assert summary.startswith("# Regression gate: FAIL: 1 suite(s) regressed (DocVQA_VAL)")
     capsys.readouterr()
-    assert main(["compare", str(tmp_path / "evalkit-run"), str(tmp_path / "imported"), "--output",
-                 str(tmp_path / "gate")]) == 0
-    [suite] = json.loads((tmp_path / "gate" / "gate.json").read_text())["suites"]
-    assert suite["verdict"] == "mismatch"
-    assert {item["field"] for item in suite["mismatches"]} >= {"prompt_version", "generation", "protocol"}
+
+
+def test_a_vlmevalkit_import_pairs_on_the_dataset_index(evalkit_and_imports, capsys):
+    root = evalkit_and_imports
+    code, document, summary = gate(root, "vlmevalkit", "evalkit", "gate-vlmevalkit")
+    suites = by_suite(document)
+    assert code == 1 and document["regressed"] == ["DocVQA_VAL"] and document["not_comparable"] == []
+    docvqa = suites["DocVQA_VAL"]
+    assert (docvqa["n_paired"], docvqa["pairing"]["unhashed"], docvqa["pairing"]["hash_changed"]) == (ROWS, ROWS, 0)
+    assert [item["field"] for item in docvqa["unknown_fields"]] == [*UNKNOWN, "data_checksum"]
+    assert ("paired on the dataset index alone: the base recorded no data checksum, so its sample hashes describe "
+            "its prediction file, not the dataset's rows") in docvqa["notes"]
+    assert "compared on what both runs recorded: card_version, scoring_protocol, metric, judge" in docvqa["notes"]
+    assert suites["MME"]["n_paired"] == 4
+    assert "| DocVQA_VAL | base | vlmevalkit |" in summary
+    capsys.readouterr()
+
+
+def test_another_protocol_or_card_version_is_still_not_comparable(evalkit_and_imports, capsys):
+    root = evalkit_and_imports
+    code, document, summary = gate(root, "evalkit", "vlmevalkit-own", "gate-protocol")
+    assert code == 1 and document["verdict"] == "FAIL (not comparable)"
+    assert summary.startswith("# Regression gate: FAIL (not comparable): 2 suite(s) of the base not compared "
+                              "(DocVQA_VAL, MME)")
+    reasons = {item["suite"]: item["reason"] for item in document["not_comparable"]}
+    assert reasons == {"DocVQA_VAL": "configuration differs: scoring_protocol",
+                       "MME": "configuration differs: scoring_protocol, metric"}
+    mismatch = by_suite(document)["MME"]["mismatches"]
+    assert mismatch == [{"field": "scoring_protocol", "base": "paper", "candidate": "vlmevalkit"},
+                        {"field": "metric", "base": "mme", "candidate": "mme_vlmevalkit"}]
+    later = root / "lmms-later-card"
+    shutil.copytree(root / "lmms", later)
+    scores_path = later / "DocVQA_VAL" / "scores.json"
+    scores = json.loads(scores_path.read_text())
+    scores_path.write_text(json.dumps({**scores, "card_version": scores["card_version"] + 1}))
+    code, document, _ = gate(root, "evalkit", "lmms-later-card", "gate-card")
+    assert code == 1 and document["not_comparable"] == [
+        {"suite": "DocVQA_VAL", "reason": "configuration differs: card_version"}]
+    assert gate(root, "evalkit", "lmms-later-card", "gate-card-allowed", "--allow-missing")[0] == 0
+    capsys.readouterr()
