@@ -16,7 +16,7 @@ from evalkit.models.base import Generation, ImagePart, Message, Request, TextPar
 from evalkit.models.hf import HFAdapter
 from evalkit.models.hf_support import generate_kwargs, pixels_to_images, resolve_dtype
 from evalkit.models.registry import ModelOptions, load_model
-from evalkit.models.tiny import IMAGE_SIZE, TINY_RANDOM_NAME, build_tiny_random
+from evalkit.models.tiny import IMAGE_SIZE, build_tiny_random, default_tiny_random_dir
 
 GREEDY = GenerationParams(max_new_tokens=12)
 
@@ -24,7 +24,7 @@ GREEDY = GenerationParams(max_new_tokens=12)
 @pytest.fixture(scope="session")
 def tiny_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny model built once for this module, where ``ensure_tiny_random`` would put it."""
-    return build_tiny_random(tmp_path_factory.mktemp("cache") / TINY_RANDOM_NAME)
+    return build_tiny_random(default_tiny_random_dir(tmp_path_factory.mktemp("cache")))
 
 
 @pytest.fixture(scope="session")
