@@ -68,9 +68,15 @@ def guarded_globals() -> Iterator[None]:
 
 
 def import_vlmeval() -> Any:
-    """``vlmeval.config`` (its ``supported_VLM``), imported once under :func:`guarded_globals`."""
-    with guarded_globals():
-        import vlmeval.config
+    """``vlmeval.config`` (its ``supported_VLM``), imported once under :func:`guarded_globals`, its log line about
+    a missing ``.env`` file (API keys, which local models do not need) silenced."""
+    silenced = logging.root.manager.disable
+    logging.disable(logging.ERROR)
+    try:
+        with guarded_globals():
+            import vlmeval.config
+    finally:
+        logging.disable(silenced)
 
     return vlmeval.config
 
@@ -101,6 +107,7 @@ def vlmeval_line(sample: Sample) -> Any:
 
 def dataset_class(dataset: str) -> Any:
     """VLMEvalKit's dataset class for ``dataset`` (the first whose ``supported_datasets()`` lists it)."""
+    import_vlmeval()
     with guarded_globals():
         from vlmeval.dataset import DATASET_CLASSES
 
