@@ -32,6 +32,7 @@ from typing import Any
 from PIL import Image
 
 from evalkit.data.sample import Sample
+from evalkit.errors import EvalkitError
 
 DISTRIBUTION = "ms-vlmeval"
 INSTALL_HINT = "pip install 'evalkit[vlmeval]' (from a checkout: pip install -e \".[vlmeval]\")"
@@ -75,6 +76,9 @@ def import_vlmeval() -> Any:
     try:
         with guarded_globals():
             import vlmeval.config
+    except Exception as exc:  # a broken installation (a torchvision that cannot load, say): one line
+        raise EvalkitError(f"cannot import VLMEvalKit (ms-vlmeval {vlmeval_version()}): {type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
     finally:
         logging.disable(silenced)
 
