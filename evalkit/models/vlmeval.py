@@ -172,7 +172,8 @@ class VlmevalAdapter:
         sample, dataset = context.sample, context.suite
         images = tuple(ref.load() for ref in sample.images)
         files = self.images.write(sample.index, images)
-        self.model.set_dump_image(lambda _line: [str(path) for path in files])
+        if callable(getattr(self.model, "set_dump_image", None)):  # API models may lack it, as VLMEvalKit allows
+            self.model.set_dump_image(lambda _line: [str(path) for path in files])
         line = vlmeval_line(sample)
         with guarded_globals():
             if _forces_dataset_prompt(dataset) or not self._custom_prompt(dataset):

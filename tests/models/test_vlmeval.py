@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import ssl
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,21 @@ def test_importing_vlmeval_leaves_https_verification_and_logging_as_they_were() 
     assert vlmeval.__name__ == "vlmeval"
     assert ssl._create_default_https_context is factory
     assert logging.getLogger().handlers == handlers
+
+
+def test_vlmeval_is_imported_only_when_the_backend_is_used() -> None:
+    """Listing the backends (every module of evalkit.models imported) and another command leave it unimported."""
+    import subprocess
+    import sys
+
+    from tests.support.processes import pythonpath
+
+    code = ("import sys; from evalkit.cli import main; main(['list', 'models']); "
+            "print('vlmeval' in sys.modules, 'evalkit.models.vlmeval' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": pythonpath()})
+    assert "vlmeval:<name in VLMEvalKit's supported_VLM>" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "False True"
 
 
 def test_without_vlmeval_the_spec_is_one_line_with_the_install_line(
