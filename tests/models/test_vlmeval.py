@@ -67,7 +67,8 @@ def run(output: Path, spec: str, options: ModelOptions, protocol: str, demo_sets
 
 
 def vlmeval_options(**args: str) -> ModelOptions:
-    return ModelOptions(device="cpu", args={"model_path": str(FIXTURE), **args})
+    """Where the model goes is the class's choice (``device_map="auto"``); evalkit's ``device`` stays ``auto``."""
+    return ModelOptions(args={"model_path": str(FIXTURE), **args})
 
 
 def model_entry(output: Path) -> dict[str, Any]:
@@ -80,7 +81,7 @@ def test_predictions_equal_the_internvl_backend_under_the_vlmevalkit_protocol(
         tmp_path: Path, demo_sets: dict[str, Path]) -> None:
     ours = run(tmp_path / "vlmeval", SPEC, vlmeval_options(), "vlmevalkit", demo_sets)
     theirs = run(tmp_path / "internvl", f"internvl:{FIXTURE}",
-                 ModelOptions(device="cpu", dtype="bfloat16", trust_remote_code=True), "vlmevalkit", demo_sets)
+                 ModelOptions(dtype="bfloat16", trust_remote_code=True), "vlmevalkit", demo_sets)
     difference = first_difference(PINNED_MODEL_FILES)
     note = pin_message(difference, "the internvl: backend (evalkit's vlmevalkit protocol)") if difference else ""
     replies = set()
@@ -97,8 +98,10 @@ def test_predictions_equal_the_internvl_backend_under_the_vlmevalkit_protocol(
     several = [r for r in ours["MMMU_DEV_VAL"].values() if r["prompt"].count("<image>") > 1]
     assert several  # an MMMU item with several images went through as several image items
     entry = model_entry(tmp_path / "vlmeval")
+    import torch
+
     assert (entry["backend"], entry["model"], entry["dtype"], entry["device_override"]) == (
-        "vlmeval", "InternVL-Chat-V1-5", "bfloat16", "cpu")
+        "vlmeval", "InternVL-Chat-V1-5", "bfloat16", None if torch.cuda.is_available() else "cpu")
     assert entry["model_class"] == "vlmeval.vlm.internvl.internvl_chat.InternVLChat"
     assert entry["constructor_kwargs"] == {"model_path": str(FIXTURE)}
     assert entry["prompt_sources"] == dict.fromkeys(SUITES, MODEL_PROMPT)
@@ -135,7 +138,7 @@ def test_under_the_paper_protocol_evalkits_prompts_are_used_and_resume_works(
     assert model_entry(output)["prompt_sources"] == {"MME": EVALKIT_PROMPT}
     code = main(["run", "--model", SPEC, "--model-args", f"model_path={FIXTURE}", "--benchmarks", "MME",
                  "--data-file", str(demo_sets["MME"]), "--output", str(output), "--limit", str(LIMIT),
-                 "--device", "cpu", "--no-progress"])
+                 "--no-progress"])
     assert code == 0
     manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
     assert (manifest["benchmarks"]["MME"]["reused"], manifest["benchmarks"]["MME"]["generated"]) == (LIMIT, 0)

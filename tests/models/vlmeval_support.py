@@ -3,7 +3,7 @@ two CPU shims the InternVL-Chat-V1.5 fixture needs under VLMEvalKit's class.
 
 The shims (test machines only, as :mod:`tests.models.internvl_reference` does for its reference run):
 
-* ``torch.Tensor.cuda`` is a no-op: the checkpoint's ``chat()`` moves its inputs with ``.cuda()``.
+* without CUDA, ``torch.Tensor.cuda`` is a no-op: the checkpoint's ``chat()`` moves its inputs with ``.cuda()``.
 * the checkpoint's ``chat()`` accepts and ignores ``verbose``: VLMEvalKit's ``generate_v1_5`` (the same at the
   pinned commit e8e78f05 and in the package) calls ``chat(..., verbose=True)``, a keyword that the hub
   checkpoint's current code takes but the paper-era code of the fixture (InternVL 83c72bc) does not. With
@@ -80,6 +80,7 @@ def fixture_on_cpu() -> Iterator[None]:
         return chat(self, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(torch.Tensor, "cuda", lambda self, *args, **kwargs: self)
+        if not torch.cuda.is_available():
+            patch.setattr(torch.Tensor, "cuda", lambda self, *args, **kwargs: self)
         patch.setattr(cls, "chat", chat_ignoring_verbose)
         yield
