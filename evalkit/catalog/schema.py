@@ -11,11 +11,13 @@ from typing import Any
 
 from evalkit.catalog.spec import (
     CELL_RULES,
+    CROSS_CHECK_ROWS,
     MATCH_KINDS,
     PROTOCOLS,
     ROW_FIELDS,
     BenchmarkSpec,
     ColumnMap,
+    CrossCheckRule,
     FileSource,
     GenerationParams,
     HubSource,
@@ -39,6 +41,7 @@ TOP_FIELDS: dict[str, tuple[Any, bool]] = {
     "answers_hidden": (BOOL, False), "default_source": (STR, True), "notes": (STR, False),
     "demo": (TABLE, True), "submission": (STR, False), "report": (TABLE, False), "columns": (TABLE, False),
     "sources": (TABLE, True), "protocols": (TABLE, True), "lmms_eval": (TABLE, False),
+    "cross_check": (TABLE, False),
 }
 COLUMN_FIELDS: dict[str, tuple[Any, bool]] = {
     "index": (STR, False), "question": (STR, False), "answer": (STR, False), "answer_format": (STR, False),
@@ -67,6 +70,9 @@ PROTOCOL_FIELDS: dict[str, tuple[Any, bool]] = {
 LMMS_EVAL_FIELDS: dict[str, tuple[Any, bool]] = {"keys": (object, True), "tasks": (TABLE, False),
                                                  "prefer": (STRLIST, False)}
 MATCH_KEY_FIELDS: dict[str, tuple[Any, bool]] = {"log": (STRLIST, True), "data": (STR, True), "match": (STR, True)}
+
+CROSS_CHECK_FIELDS: dict[str, tuple[Any, bool]] = {"rows": (STR, True), "headline": (STRLIST, True),
+                                                   "scale": (FLOAT, False), "headline_row": (TABLE, False)}
 
 REPORT_FIELDS: dict[str, tuple[Any, bool]] = {
     "section": (STR, True), "column": (STR, True), "order": (INT, True), "decimals": (INT, False),
@@ -245,6 +251,21 @@ def _report(card: _Card, table: Mapping[str, Any]) -> dict[str, Any]:
     return dict(table)
 
 
+def _cross_check(card: _Card, table: Mapping[str, Any] | None) -> CrossCheckRule | None:
+    """Validate the ``[cross_check]`` table: how ``score --cross-check`` reads VLMEvalKit's own evaluation."""
+    if table is None:
+        return None
+    card.check(table, CROSS_CHECK_FIELDS, "cross_check")
+    card.one_of(table["rows"], CROSS_CHECK_ROWS, "cross_check.rows")
+    if not table["headline"]:
+        raise card.fail("cross_check.headline", "must name at least one column of VLMEvalKit's result")
+    row = table.get("headline_row", {})
+    if not all(isinstance(value, str) for value in row.values()):
+        raise card.fail("cross_check.headline_row", "must be a table of column = text")
+    return CrossCheckRule(rows=table["rows"], headline=tuple(table["headline"]), scale=float(table.get("scale", 1.0)),
+                          headline_row=dict(row))
+
+
 def _row_fields(sources: Mapping[str, Source]) -> frozenset[str]:
     """What an ``[lmms_eval]`` key may compare: the row fields and every source's metadata and path columns."""
     columns = {name for source in sources.values() for name in (*source.columns.metadata,
@@ -309,7 +330,7 @@ def build_spec(stem: str, table: Mapping[str, Any], defaults: Mapping[str, Any],
         submission=card.one_of(table["submission"], SUBMISSION_FORMATS, "submission") if "submission" in table
         else None,
         report=_report(card, table.get("report", {})), lmms_eval=_lmms_eval(card, table.get("lmms_eval"), sources),
-        card_path=card_path)
+        cross_check=_cross_check(card, table.get("cross_check")), card_path=card_path)
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

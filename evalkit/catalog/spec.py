@@ -220,6 +220,24 @@ class LmmsEvalRule:
     prefer: tuple[str, ...] = ()
 
 
+#: How ``score --cross-check`` reads VLMEvalKit's per-row results: ``yes_no`` (the ``_auxmatch`` file's ``score``),
+#: ``choice`` (the ``_exact_matching_result`` file's ``hit``, one row per CircularEval group), ``vqa`` (the
+#: ``_results`` file's ``eval_match``, through VLMEvalKit's ``hit_calculate``).
+CROSS_CHECK_ROWS = ("yes_no", "choice", "vqa")
+
+
+@dataclass(frozen=True)
+class CrossCheckRule:
+    """What VLMEvalKit's own exact-matching evaluation of a suite gives (a card's ``[cross_check]`` table):
+    ``rows`` (one of :data:`CROSS_CHECK_ROWS`), the columns of its result summed into the headline, that sum
+    times ``scale`` on evalkit's scale, and ``headline_row`` (column = value) picking the row of the result."""
+
+    rows: str
+    headline: tuple[str, ...]
+    scale: float = 1.0
+    headline_row: Mapping[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class BenchmarkSpec:
     """One suite of the catalog, as its card declares it."""
@@ -240,6 +258,7 @@ class BenchmarkSpec:
     submission: str | None = None
     report: Mapping[str, Any] = field(default_factory=dict)
     lmms_eval: LmmsEvalRule | None = None
+    cross_check: CrossCheckRule | None = None
     card_path: str = field(default="", compare=False)
 
     def protocol(self, name: str) -> ProtocolSpec:

@@ -105,6 +105,11 @@ def score(args: argparse.Namespace) -> int:
                            protocol=args.protocol, judge=args.judge, judge_base_url=args.judge_base_url,
                            data_file=args.data_file, source=args.source, seed=args.seed,
                            timeout=args.request_timeout, max_retries=args.max_retries)
+    if args.cross_check:  # refused before anything is scored
+        from evalkit.catalog.cards import load_catalog
+        from evalkit.scoring.cross_check import check_cross_check
+
+        check_cross_check(load_catalog().get(args.benchmark), args.protocol)
     scored = score_file(request)
     headers = ("benchmark", "protocol", "metric", "score", "n", "note")
     print(format_table(headers, [(scored.name, args.protocol, scored.suite.metric, format_score(scored),
@@ -113,6 +118,12 @@ def score(args: argparse.Namespace) -> int:
         print(scored.document["note"])
     print(f"\nwritten: {args.output / 'scores.json'}, {args.output / 'details.jsonl'}"
           + (f", {scored.submission}" if scored.submission else ""))
+    if args.cross_check:
+        from evalkit.scoring.cross_check import cross_check_file, format_cross_check
+
+        result = cross_check_file(request)
+        print("\n" + format_cross_check(result))
+        return 0 if result.ok else 1
     return 0
 
 

@@ -126,6 +126,10 @@ def build_parser() -> OneLineParser:
     score.add_argument("--data-file", type=Path, help="the suite's data, for a predictions.jsonl")
     score.add_argument("--source", choices=("tsv", "hub", "file"))
     score.add_argument("--seed", type=int, default=0)
+    score.add_argument("--cross-check", action="store_true",
+                       help="also run the installed VLMEvalKit's own exact-matching evaluation of the same predictions "
+                            "and compare row by row (--protocol vlmevalkit; needs the vlmeval extra; exit 1 if they "
+                            "differ)")
     _add_judge_arguments(score)
     report = commands.add_parser("report", help="the leaderboard: runs beside the paper's baselines (xlsx, md, html)")
     report.add_argument("runs", nargs="*", type=Path, metavar="RUN_DIR")

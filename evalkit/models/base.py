@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 from PIL import Image
 
 from evalkit.catalog.spec import GenerationParams
+from evalkit.data.sample import Sample
 
 Role = Literal["system", "user", "assistant"]
 
@@ -50,12 +51,24 @@ class Message:
 
 
 @dataclass(frozen=True)
+class SampleContext:
+    """Where a request comes from, for a backend that drives another tool's model class (``vlmeval:``), which
+    builds its own prompt from the suite's row: the sample (text, and image references that decode only when
+    loaded: no pixels), the suite's name (VLMEvalKit's dataset name) and the protocol. Other backends ignore it."""
+
+    sample: Sample = field(repr=False)
+    suite: str
+    protocol: str
+
+
+@dataclass(frozen=True)
 class Request:
     """One generation call: a conversation whose last message is the user's."""
 
     sample_id: str
     messages: tuple[Message, ...]
     params: GenerationParams
+    context: SampleContext | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from evalkit.models.base import (
     ModelAdapter,
     Part,
     Request,
+    SampleContext,
     TextPart,
     can_prepare,
 )
@@ -39,6 +40,7 @@ class Conversation:
     prompts: list[str] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)
     error: str | None = None
+    context: SampleContext | None = None
 
     def request(self, turn: int, params: GenerationParams) -> Request:
         parts: list[Part] = []
@@ -46,7 +48,7 @@ class Conversation:
             parts.extend(ImagePart(image, self.instruction.tiles_per_image) for image in self.images)
         parts.append(TextPart(self.instruction.texts[turn]))
         messages = (*self.history, Message("user", tuple(parts)))
-        return Request(sample_id=str(self.sample.index), messages=messages, params=params)
+        return Request(sample_id=str(self.sample.index), messages=messages, params=params, context=self.context)
 
     def record(self) -> dict[str, Any]:
         """The ``predictions.jsonl`` object (README.md, "What a run writes"): lists for multi-turn suites."""
@@ -60,9 +62,11 @@ class Conversation:
         }
 
 
-def start_conversation(sample: Sample, instruction: Instruction) -> Conversation:
-    """Decode the sample's images now (only for the batch at hand); an unreadable one is recorded as its error."""
-    conversation = Conversation(sample, instruction)
+def start_conversation(sample: Sample, instruction: Instruction,
+                       context: SampleContext | None = None) -> Conversation:
+    """Decode the sample's images now (only for the batch at hand); an unreadable one is recorded as its error.
+    ``context`` (the suite and protocol) travels with every request of the conversation."""
+    conversation = Conversation(sample, instruction, context=context)
     try:
         conversation.images = tuple(ref.load() for ref in instruction.images)
     except SampleError as exc:

@@ -23,7 +23,7 @@ from evalkit.config import ModelOptions, RunConfig
 from evalkit.data.sample import Sample
 from evalkit.data.sources import DataInfo, load_samples
 from evalkit.judge.base import Judge
-from evalkit.models.base import ModelAdapter
+from evalkit.models.base import ModelAdapter, SampleContext
 from evalkit.models.registry import Placement, load_model, resolve_placement
 from evalkit.prompts.layouts import render_instruction
 from evalkit.run.folder import SCORES, index_key
@@ -141,7 +141,9 @@ def infer_benchmark(plan: BenchmarkPlan, store: PredictionStore, model: ModelAda
 
     def prepare(batch: Sequence[Sample]) -> PreparedBatch:
         conversations = [start_conversation(sample, render_instruction(
-            sample, plan.protocol, plan.spec.language, config.max_tiles)) for sample in batch]
+            sample, plan.protocol, plan.spec.language, config.max_tiles), SampleContext(sample, plan.name,
+                                                                                        config.protocol))
+                         for sample in batch]
         return prepare_batch(conversations, model, params)
 
     batches = list(batched(batching_order(todo, plan, config), config.batch_size))

@@ -50,6 +50,11 @@ def _run_facts(predictions: Path, name: str) -> tuple[Path | None, str | None]:
     return None, protocol
 
 
+def recorded_data_file(predictions: Path, name: str) -> Path | None:
+    """The data file the run that wrote ``predictions`` (an evalkit ``predictions.jsonl``) recorded, if any."""
+    return _run_facts(predictions, name)[0] if predictions.suffix.lower() == ".jsonl" else None
+
+
 def _samples_and_predictions(spec: BenchmarkSpec, request: ScoreRequest,
                              environment: Environment) -> tuple[list[Sample], list[Prediction], str | None]:
     path = request.predictions

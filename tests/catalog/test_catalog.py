@@ -98,6 +98,8 @@ def _copy_cards(tmp_path: Path) -> Path:
     (('prompt_options = { separator = " " }', 'prompt_options = { sep = " " }'),
      "field 'protocols.paper.prompt_options.sep'"),
     (('title = "DocVQA (validation)"\n', ""), "field 'title' is missing"),
+    (('rows = "vqa"', 'rows = "anls"'), "field 'cross_check.rows' has unknown value 'anls'"),
+    (('headline = ["Overall"]', "headline = []"), "field 'cross_check.headline' must name at least one column"),
 ])
 def test_a_bad_card_names_the_card_and_the_field(tmp_path, edit, message):
     folder = _copy_cards(tmp_path)

@@ -25,7 +25,7 @@ def test_unknown_spec(spec: str) -> None:
         load_model(spec, ModelOptions())
     message = str(caught.value)
     assert message.startswith(f"unknown model spec '{spec}'")
-    assert "hf:<id>, internvl:<id>, openai:<model>, vllm:<id>, tiny-random" in message
+    assert "hf:<id>, internvl:<id>, openai:<model>, vllm:<id>, vlmeval:<name>, tiny-random" in message
 
 
 def test_openai_without_a_key_for_the_hosted_api_is_refused_at_load() -> None:
@@ -83,6 +83,7 @@ def test_known_backends_rows() -> None:
         "internvl",
         "openai",
         "vllm",
+        "vlmeval",
         "tiny-random",
     ]
     assert all(isinstance(description, str) and description for _, description in list_rows())
@@ -105,10 +106,10 @@ def test_every_backend_module_registers_itself() -> None:
     from evalkit.models.registry import backends
 
     table = backends()
-    assert list(table) == ["hf", "internvl", "openai", "vllm", "tiny-random"]
+    assert list(table) == ["hf", "internvl", "openai", "vllm", "vlmeval", "tiny-random"]
     assert {name: backend.load.__module__ for name, backend in table.items()} == {
         "hf": "evalkit.models.hf", "internvl": "evalkit.models.internvl", "openai": "evalkit.models.openai",
-        "vllm": "evalkit.models.vllm", "tiny-random": "evalkit.models.tiny"}
+        "vllm": "evalkit.models.vllm", "vlmeval": "evalkit.models.vlmeval", "tiny-random": "evalkit.models.tiny"}
 
 
 def test_list_rows_name_each_backends_model_args() -> None:
