@@ -9,20 +9,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import NoReturn
 
+import evalkit
 from evalkit.catalog.spec import PROTOCOLS
+from evalkit.cli.flags import ALIASES_EPILOG, USAGE_ERROR, OneLineParser
 from evalkit.config import Environment, ModelConfig, ModelOptions, RunConfig
 from evalkit.errors import EvalkitError
 
-USAGE_ERROR = 2
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line, ``evalkit: error: …``, exit code 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(USAGE_ERROR, f"evalkit: error: {message} (see '{self.prog} --help')\n")
+__all__ = ["USAGE_ERROR", "OneLineParser", "build_parser", "run_config_from"]
 
 
 def positive_int(text: str) -> int:
@@ -48,6 +42,13 @@ def judge_spec(text: str) -> str:
     if text == "exact_matching" or (text.partition(":")[0] in ("openai", "hf") and text.partition(":")[2]):
         return text
     raise argparse.ArgumentTypeError(f"unknown judge '{text}' (known: exact_matching, openai:<model>, hf:<id>)")
+
+
+def _add_global_arguments(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """``--debug`` and ``--version``, before or after the subcommand (after it, unset leaves the top's value)."""
+    default = False if top else argparse.SUPPRESS
+    parser.add_argument("--debug", action="store_true", default=default, help="show tracebacks")
+    parser.add_argument("--version", action="version", version=f"evalkit {evalkit.__version__}")
 
 
 def _add_judge_arguments(parser: argparse.ArgumentParser) -> None:
@@ -112,8 +113,8 @@ def _add_import_parser(commands: argparse._SubParsersAction) -> None:
 
 def build_parser() -> OneLineParser:
     parser = OneLineParser(prog="evalkit", description="Evaluate vision-language models on the InternVL 1.5 suites. "
-                           "With no arguments: the demo.")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+                           "With no arguments: the demo.", epilog=ALIASES_EPILOG)
+    _add_global_arguments(parser, top=True)
     commands = parser.add_subparsers(dest="command", parser_class=OneLineParser)
     run = commands.add_parser("run", help="inference for the named suites; resumes a run directory")
     _add_run_arguments(run)
@@ -156,6 +157,9 @@ def build_parser() -> OneLineParser:
     preview.add_argument("--trust-remote-code", action="store_true")
     preview.add_argument("--model-args", metavar="KEY=VALUE,...", help="the backend's own options")
     preview.add_argument("--demo", action="store_true", help="take the sample from the suite's built-in demo set")
+    for command in commands.choices.values():
+        _add_global_arguments(command, top=False)
+        command.epilog = command.epilog or ALIASES_EPILOG
     return parser
 
 
