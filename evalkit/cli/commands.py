@@ -49,8 +49,10 @@ def summary_table(outcomes: list[BenchmarkOutcome]) -> str:
 
 def run(config: RunConfig) -> int:
     from evalkit.models.registry import check_model
+    from evalkit.run.preflight import check_data
 
     check_model(config.model.spec, config.model.options, config.environment)
+    check_data(config)
     outcomes = Runner(config).run()
     print(summary_table(outcomes))
     if not all(outcome.finished_here for outcome in outcomes):
