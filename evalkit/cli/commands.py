@@ -8,61 +8,37 @@ from typing import TYPE_CHECKING
 
 from evalkit.catalog.cards import load_catalog
 from evalkit.config import Environment, ModelConfig, ModelOptions, RunConfig
-from evalkit.run.runner import BenchmarkOutcome, Runner
-from evalkit.scoring.suite import ScoredBenchmark
+from evalkit.run.runner import Runner
 
 if TYPE_CHECKING:
     from evalkit.report.write import WrittenReport
+from evalkit.cli.summary import protocols_table, report_lines, run_table
 from evalkit.cli.table import format_table
 
 DEMO_OUTPUT = Path("results/demo")
 DEMO_MAX_NEW_TOKENS = 24
 
 
-def format_score(scored: ScoredBenchmark | None) -> str:
-    if scored is None or scored.suite.score is None:
-        return "not scored"
-    return f"{scored.suite.score:.2f}"
-
-
-NOTE_WIDTH = 60
-
-
-def score_note(scored: ScoredBenchmark | None) -> str:
-    """Why a suite is not scored (cut to fit; scores.json has it whole), or how the other protocol differs."""
-    if scored is None:
-        return ""
-    if scored.suite.score is None:
-        reason = scored.suite.reason or ""
-        return reason if len(reason) <= NOTE_WIDTH else reason[: NOTE_WIDTH - 1].rstrip() + "…"
-    other = scored.document.get("other_protocol", {})
-    differ = other.get("samples_scored_differently", 0)
-    return f"{other.get('protocol')} differs on {differ}" if differ else ""
-
-
-def summary_table(outcomes: list[BenchmarkOutcome]) -> str:
-    rows = [(o.name, o.scored.suite.metric if o.scored else "", format_score(o.scored), o.samples, o.generated,
-             o.reused, o.errors, score_note(o.scored)) for o in outcomes]
-    headers = ("benchmark", "metric", "score", "samples", "generated", "reused", "errors", "note")
-    return format_table(headers, rows)
-
-
-def run(config: RunConfig) -> int:
+def run(config: RunConfig, *, leaderboard: bool = False, quiet: bool = False) -> int:
+    """Check everything, run, then print the run's own table and where its files are (``--quiet``: the table
+    only; ``--leaderboard``: the paper's comparison tables too)."""
     from evalkit.models.registry import check_model
     from evalkit.run.preflight import check_data
 
     check_model(config.model.spec, config.model.options, config.environment)
     check_data(config)
     outcomes = Runner(config).run()
-    print(summary_table(outcomes))
+    print(run_table(outcomes))
     if not all(outcome.finished_here for outcome in outcomes):
-        print("\nthis rank's share is done; another rank merges, scores and writes the report")
+        if not quiet:
+            print("\nthis rank's share is done; another rank merges, scores and writes the report")
         return 0
     written = write_report_quietly(config.output)
-    print(f"\nrun directory: {config.output} (per benchmark: predictions.jsonl, scores.json, details.jsonl; "
-          "manifest.json)")
-    if written is not None:
-        print(f"\n{written.markdown}\nreport: {', '.join(str(path) for path in written.files)}")
+    if quiet:
+        return 0
+    if leaderboard and written is not None:
+        print(f"\n{written.markdown}")
+    print("\n" + report_lines(config.output, written.files if written is not None else []))
     return 0
 
 
@@ -108,9 +84,7 @@ def score(args: argparse.Namespace) -> int:
                            data_file=args.data_file, source=args.source, seed=args.seed,
                            timeout=args.request_timeout, max_retries=args.max_retries)
     scored = score_file(request)
-    headers = ("benchmark", "protocol", "metric", "score", "n", "note")
-    print(format_table(headers, [(scored.name, args.protocol, scored.suite.metric, format_score(scored),
-                                  scored.suite.n, score_note(scored))]))
+    print(protocols_table(scored, args.protocol))
     if "note" in scored.document:
         print(scored.document["note"])
     print(f"\nwritten: {args.output / 'scores.json'}, {args.output / 'details.jsonl'}"

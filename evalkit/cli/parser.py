@@ -93,6 +93,10 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--paper-mode", action="store_true",
                         help="final numbers: batch size 1, the paper protocol's prompts, tiles and decoding, "
                              "no overrides")
+    parser.add_argument("--leaderboard", action="store_true",
+                        help="also print the paper's comparison tables (they are always in <output>/report/)")
+    parser.add_argument("--quiet", action="store_true", help="print only the run's table (no progress, no file "
+                        "list); errors and warnings still go to stderr")
 
 
 def _add_import_parser(commands: argparse._SubParsersAction) -> None:
@@ -214,5 +218,5 @@ def run_config_from(args: argparse.Namespace) -> RunConfig:
         max_tiles=args.max_tiles, max_new_tokens=args.max_new_tokens, data_file=args.data_file,
         source=args.source, judge=args.judge, judge_base_url=args.judge_base_url,
         verify_checksums=args.verify_checksums,
-        retry_errors=args.retry_errors, progress=args.progress, prefetch_workers=args.prefetch,
+        retry_errors=args.retry_errors, progress=args.progress and not args.quiet, prefetch_workers=args.prefetch,
         group_by_length=args.group_by_length and not args.paper_mode)

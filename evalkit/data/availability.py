@@ -79,7 +79,8 @@ def check_available(location: Location, *, offline: bool, probe: Callable[[str],
         return  # a hub dataset's cache and the network are the datasets library's to judge, offline included
     if location.url is None:
         if location.path is not None:  # --data-file
-            raise DataError(f"cannot read {location.path}: no such file")
+            problem = "not a file" if location.path.exists() else "no such file"
+            raise DataError(f"cannot read {location.path}: {problem}")
         note = f" ({location.note})" if location.note else ""
         raise DataError(f"{location.suite} reads a user-supplied file: pass --data-file{note}")
     if offline:

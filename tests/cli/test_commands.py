@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from evalkit.cli import main
@@ -68,3 +70,69 @@ def test_data_that_cannot_be_had_is_refused_before_anything_is_written(offline_h
                                   "cannot be downloaded from https://opencompass.openxlab.space/utils/VLMEval/MME.tsv;"
                                   " put the file there or unset HF_HUB_OFFLINE")
     assert not out.exists()
+
+
+def write_textvqa_predictions(path: Path) -> Path:
+    """A VLMEvalKit TextVQA prediction file on which the protocols disagree: '3.' matches '3' under InternVL's
+    normalisation (paper: 100, 100 → 100.00), not under VLMEvalKit's (0, 100 → 50.00)."""
+    rows = [{"index": 0, "question": "q0", "answer": str(["3"] * 10), "prediction": "3."},
+            {"index": 1, "question": "q1", "answer": str(["cat"] * 10), "prediction": "cat"}]
+    pd.DataFrame(rows).to_csv(path, sep="\t", index=False)
+    return path
+
+
+@pytest.mark.parametrize(("protocol", "headers"), [("paper", ["paper (scores.json)", "vlmevalkit"]),
+                                                   ("vlmevalkit", ["paper", "vlmevalkit (scores.json)"])])
+def test_score_shows_both_protocols_side_by_side(tmp_path: Path, capsys: pytest.CaptureFixture[str], protocol: str,
+                                                  headers: list[str]) -> None:
+    predictions = write_textvqa_predictions(tmp_path / "M_TextVQA_VAL.tsv")
+    assert main(["score", "--benchmark", "TextVQA_VAL", "--predictions", str(predictions), "--output",
+                 str(tmp_path / "out"), "--protocol", protocol]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert cells(lines[0]) == ["benchmark", "metric", *headers, "n", "differ", "note"]
+    metric = "vqa_accuracy" if protocol == "paper" else "vqa_accuracy_vlmevalkit"  # the metric scores.json holds
+    assert cells(lines[2]) == ["TextVQA_VAL", metric, "100.00", "50.00", "2", "1", ""]
+    other = "vlmevalkit" if protocol == "paper" else "paper"
+    assert lines[3] == (f"scores.json holds the {protocol} protocol's score; --protocol {other} makes that one "
+                        "the headline")
+    document = json.loads((tmp_path / "out" / "scores.json").read_text())
+    assert (document["protocol"], document["score"]) == (protocol, 100.0 if protocol == "paper" else 50.0)
+
+
+def cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def run_docvqa(tmp_path: Path, *flags: str) -> None:
+    data = write_tsv(tmp_path / "docvqa.tsv", rows=2)
+    assert main(["run", "--model", "tiny-random", "--benchmarks", "DocVQA_VAL", "--data-file", str(data), "--output",
+                 str(tmp_path / "run"), "--max-new-tokens", "2", *flags]) == 0
+
+
+def test_run_ends_with_its_own_table_then_the_report_files(offline_home: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    run_docvqa(offline_home, "--no-progress")
+    out = capsys.readouterr().out.splitlines()
+    assert cells(out[0])[:4] == ["benchmark", "metric", "score", "n"] and cells(out[2])[:4] == [
+        "DocVQA_VAL", "anls", "0.00", "2"]
+    report = offline_home / "run" / "report"
+    assert out[3:] == ["", f"run directory: {offline_home / 'run'} (per benchmark: predictions.jsonl, scores.json, "
+                           "details.jsonl; manifest.json)",
+                       *(f"report: {report / name}" for name in ("leaderboard.xlsx", "leaderboard.md",
+                                                                 "leaderboard.html"))]
+
+
+def test_run_leaderboard_adds_the_papers_tables(offline_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_docvqa(offline_home, "--no-progress", "--leaderboard")
+    out = capsys.readouterr().out
+    assert "| tiny-random (run) |" in out and "GPT-4V" in out
+    assert out.rstrip().endswith(f"report: {offline_home / 'run' / 'report' / 'leaderboard.html'}")
+
+
+def test_run_quiet_prints_the_table_only(offline_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_docvqa(offline_home, "--quiet")
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert len(lines) == 3 and all(line.startswith("|") for line in lines) and cells(lines[2])[0] == "DocVQA_VAL"
+    assert captured.err == ""  # no progress bars, no announcements
+    assert (offline_home / "run" / "report" / "leaderboard.html").is_file()  # the files are still written
