@@ -136,3 +136,10 @@ def test_run_quiet_prints_the_table_only(offline_home: Path, capsys: pytest.Capt
     assert len(lines) == 3 and all(line.startswith("|") for line in lines) and cells(lines[2])[0] == "DocVQA_VAL"
     assert captured.err == ""  # no progress bars, no announcements
     assert (offline_home / "run" / "report" / "leaderboard.html").is_file()  # the files are still written
+
+
+def test_model_loading_is_announced(offline_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_docvqa(offline_home)
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("evalkit: ")]
+    assert err[0] == "evalkit: loading tiny-random (device auto, dtype auto)"
+    assert err[1].startswith("evalkit: tiny-random loaded in ") and err[1].endswith(" s")
