@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -92,12 +93,14 @@ def score(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_demo_sets(folder: Path) -> dict[str, Path]:
-    """Every suite's built-in sample set, written as VLMEvalKit TSVs into ``folder``."""
+def write_demo_sets(folder: Path, names: Sequence[str] | None = None) -> dict[str, Path]:
+    """The named suites' (default: every suite's) built-in sample sets, written as VLMEvalKit TSVs into
+    ``folder``."""
     from evalkit.demo.sets import write_demo_tsv
 
+    catalog = load_catalog()
     paths = {}
-    for spec in load_catalog():
+    for spec in (catalog.get(name) for name in (catalog.names if names is None else names)):
         options = {key: value for key, value in spec.demo.items() if key != "family"}
         paths[spec.name] = write_demo_tsv(spec.demo["family"], folder / f"{spec.name}.tsv", language=spec.language,
                                           answers_hidden=spec.answers_hidden, **options)
@@ -139,11 +142,27 @@ def preview(args: argparse.Namespace) -> int:
     data_file = args.data_file
     if args.demo:
         spec = load_catalog().get(args.benchmark)
-        data_file = write_demo_sets(args.output / "data")[spec.name]
+        data_file = write_demo_sets(args.output / "data", [spec.name])[spec.name]
     written = write_preview(benchmark=args.benchmark, index=args.index, output=args.output, protocol=args.protocol,
                             model_spec=args.model, data_file=data_file, source=args.source,
                             max_tiles=args.max_tiles, trust_remote_code=args.trust_remote_code,
                             model_args=model_args(args))
     for path in written:
         print(path)
+    print(received_line(written, args.model))
     return 0
+
+
+def received_line(written: Sequence[Path], model: str | None) -> str:
+    """Which of the written files the model receives: its processor's images and prompt.txt, or without
+    ``--model`` the InternVL 1.5 tiles (what a tiling model gets)."""
+    if model is not None:
+        inputs = [str(path) for path in written if path.name.startswith("model_input")]
+        prompt = next(str(path) for path in written if path.name == "prompt.txt")
+        return f"{model} receives: {', '.join([*inputs, prompt])}"
+    tiles = [path for path in written if "_tile" in path.name]
+    if not tiles:
+        return "the sample has no image: the model receives the text of instruction.txt"
+    shown = f"{tiles[0]} … {tiles[-1]}" if len(tiles) > 1 else str(tiles[0])
+    return (f"an InternVL-style model receives {len(tiles)} tiles: {shown}; --model SPEC shows what another "
+            "model's processor makes of the images")

@@ -143,3 +143,18 @@ def test_model_loading_is_announced(offline_home: Path, capsys: pytest.CaptureFi
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("evalkit: ")]
     assert err[0] == "evalkit: loading tiny-random (device auto, dtype auto)"
     assert err[1].startswith("evalkit: tiny-random loaded in ") and err[1].endswith(" s")
+
+
+def test_preview_demo_writes_only_its_own_set_and_says_what_the_model_receives(
+        offline_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = offline_home / "preview"
+    base = ["preview", "--benchmark", "MMBench_DEV_EN", "--index", "1000001", "--demo", "--output", str(out)]
+    assert main(base) == 0
+    assert sorted(path.name for path in (out / "data").iterdir()) == ["MMBench_DEV_EN.tsv"]
+    tiles = sorted(out.glob("image1_tile*.png"))
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"an InternVL-style model receives {len(tiles)} tiles: {tiles[0]} … {tiles[-1]}; --model SPEC shows what "
+        "another model's processor makes of the images")
+    assert main([*base, "--model", "tiny-random"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (f"tiny-random receives: {out / 'model_input1.png'}, "
+                                                        f"{out / 'prompt.txt'}")
