@@ -241,6 +241,8 @@ class BenchmarkSpec:
     report: Mapping[str, Any] = field(default_factory=dict)
     lmms_eval: LmmsEvalRule | None = None
     card_path: str = field(default="", compare=False)
+    #: The full set's size as published (BENCHMARKS.md, "Overview"), for ``list benchmarks``; None if unknown.
+    samples: int | None = None
 
     def protocol(self, name: str) -> ProtocolSpec:
         return self.protocols[name]

@@ -124,14 +124,9 @@ def list_registry(what: str) -> int:
 
         print(format_table(("spec", "backend"), list_rows()))
         return 0
-    rows = []
-    for spec in load_catalog():
-        paper, vlmevalkit = spec.protocol("paper"), spec.protocol("vlmevalkit")
-        rows.append((spec.name, spec.task, paper.metric, f"{paper.max_tiles}/{vlmevalkit.max_tiles}",
-                     f"{paper.generation.max_new_tokens}/{vlmevalkit.generation.max_new_tokens}",
-                     ",".join(spec.sources), ", ".join(spec.aliases)))
-    headers = ("benchmark", "task", "metric (paper)", "tiles p/v", "tokens p/v", "sources", "aliases")
-    print(format_table(headers, rows))
+    from evalkit.cli.listing import benchmarks_table
+
+    print(benchmarks_table())
     return 0
 
 

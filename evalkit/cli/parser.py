@@ -13,6 +13,7 @@ from pathlib import Path
 import evalkit
 from evalkit.catalog.spec import PROTOCOLS
 from evalkit.cli.flags import ALIASES_EPILOG, USAGE_ERROR, OneLineParser
+from evalkit.cli.listing import COLUMNS_HELP
 from evalkit.config import Environment, ModelConfig, ModelOptions, RunConfig
 from evalkit.errors import EvalkitError
 
@@ -147,7 +148,7 @@ def build_parser() -> OneLineParser:
     compare.add_argument("--bootstrap", type=positive_int, default=10_000, help="bootstrap resamples")
     compare.add_argument("--seed", type=int, default=0)
     _add_import_parser(commands)
-    listing = commands.add_parser("list", help="what the registry knows")
+    listing = commands.add_parser("list", help="what the registry knows", description=COLUMNS_HELP)
     listing.add_argument("what", choices=("benchmarks", "models"))
     preview = commands.add_parser("preview", help="write exactly what a model receives for one sample")
     preview.add_argument("--benchmark", required=True)
