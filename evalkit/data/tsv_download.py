@@ -32,6 +32,8 @@ from evalkit.errors import DataError
 
 CHUNK_BYTES = 1 << 20
 TIMEOUT_S = 60.0
+#: The size from which hashing a file is announced (about a tenth of a second of hashing).
+ANNOUNCED_MD5_BYTES = 50_000_000
 #: Said after an md5 mismatch: how to use the file anyway.
 ESCAPE = " (--no-verify-checksum uses the file as it is)"
 
@@ -74,11 +76,11 @@ def remembered_md5(path: Path) -> str | None:
 
 def cached_md5(path: Path, *, announce: bool = False) -> str:
     """The file's md5, from its ``.md5`` sidecar when size and mtime still match, else hashed (said on stderr
-    when ``announce``: a large file takes a while)."""
+    when ``announce`` and the file is large enough to take a while)."""
     remembered = remembered_md5(path)
     if remembered is not None:
         return remembered
-    if announce:
+    if announce and path.stat().st_size >= ANNOUNCED_MD5_BYTES:
         print(f"evalkit: checking the md5 of {path} ({megabytes(path.stat().st_size)})", file=sys.stderr)
     return file_md5(path)
 

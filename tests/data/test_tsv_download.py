@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from evalkit.catalog.spec import TsvSource
+from evalkit.data import tsv_download
 from evalkit.data.tsv_download import download, fetch_tsv, fetch_url
 from evalkit.errors import DataError
 
@@ -44,10 +45,14 @@ def test_a_download_without_progress_is_silent(served: tuple[Path, str], tmp_pat
     assert capsys.readouterr().err == ""
 
 
-def test_an_md5_check_is_announced_once_then_remembered(served: tuple[Path, str], tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_large_files_md5_check_is_announced_once_then_remembered(
+        served: tuple[Path, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     folder, md5 = served
     source = TsvSource(url="http://127.0.0.1:9/x.tsv", md5=md5, filename=FILENAME, columns=MCQ_COLUMNS)
+    fetch_tsv(source, folder, offline=True, verify=True, progress=True)
+    assert capsys.readouterr().err == ""  # a small file is hashed in no time: nothing to say
+    (folder / f"{FILENAME}.md5").unlink()
+    monkeypatch.setattr(tsv_download, "ANNOUNCED_MD5_BYTES", (folder / FILENAME).stat().st_size)  # "large"
     assert fetch_tsv(source, folder, offline=True, verify=True, progress=True) == folder / FILENAME
     size = (folder / FILENAME).stat().st_size / 1e6
     assert capsys.readouterr().err == f"evalkit: checking the md5 of {folder / FILENAME} ({size:.1f} MB)\n"
