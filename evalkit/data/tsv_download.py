@@ -35,7 +35,7 @@ TIMEOUT_S = 60.0
 #: The size from which hashing a file is announced (about a tenth of a second of hashing).
 ANNOUNCED_MD5_BYTES = 50_000_000
 #: Said after an md5 mismatch: how to use the file anyway.
-ESCAPE = " (--no-verify-checksum uses the file as it is)"
+ESCAPE = " (run --no-verify-checksum uses the file as it is)"
 
 
 def file_md5(path: Path) -> str:

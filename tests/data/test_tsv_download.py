@@ -65,8 +65,8 @@ def test_an_md5_mismatch_names_the_flag_that_accepts_the_file(served: tuple[Path
     with pytest.raises(DataError) as offline:
         fetch_url("http://127.0.0.1:9/x.tsv", folder / FILENAME, "0" * 32, offline=True, verify=True)
     assert str(offline.value) == (f"{folder / FILENAME}: md5 is {md5}, expected {'0' * 32}; offline, so it cannot be "
-                                  "downloaded again (--no-verify-checksum uses the file as it is)")
+                                  "downloaded again (run --no-verify-checksum uses the file as it is)")
     with serve_directory(folder) as base, pytest.raises(DataError) as downloaded:
         download(f"{base}/{FILENAME}", tmp_path / FILENAME, "0" * 32)
-    assert str(downloaded.value).endswith(f"has md5 {md5}, expected {'0' * 32} (--no-verify-checksum uses the file "
-                                          "as it is)")
+    assert str(downloaded.value).endswith(f"has md5 {md5}, expected {'0' * 32} (run --no-verify-checksum uses the "
+                                          "file as it is)")
