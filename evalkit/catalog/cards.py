@@ -21,6 +21,7 @@ import evalkit
 from evalkit.catalog.schema import build_spec, deep_merge
 from evalkit.catalog.spec import BenchmarkSpec
 from evalkit.errors import CatalogError
+from evalkit.suggestions import did_you_mean, nearest
 
 DEFAULTS_CARD = "_defaults"
 
@@ -106,7 +107,9 @@ class Catalog:
         """The spec for ``name`` (canonical or alias, any case); an unknown name is a CatalogError."""
         canonical = self._lookup.get(name.strip().casefold())
         if canonical is None:
-            raise CatalogError(f"unknown benchmark '{name}' (see 'evalkit list benchmarks')")
+            close = nearest(name.strip(), self._specs) or nearest(name.strip(), self._lookup)
+            hint = did_you_mean(self._lookup[close.casefold()] if close else None)
+            raise CatalogError(f"unknown benchmark '{name}'{hint} (see 'evalkit list benchmarks')")
         return self._specs[canonical]
 
     def resolve(self, names: str) -> list[BenchmarkSpec]:

@@ -37,7 +37,7 @@ STR, INT, BOOL, FLOAT, TABLE, STRLIST = str, int, bool, (int, float), dict, list
 
 TOP_FIELDS: dict[str, tuple[Any, bool]] = {
     "name": (STR, True), "title": (STR, True), "task": (STR, True), "version": (INT, True),
-    "citation": (STR, True), "aliases": (STRLIST, False), "language": (STR, False),
+    "citation": (STR, True), "aliases": (STRLIST, False), "language": (STR, False), "samples": (INT, False),
     "answers_hidden": (BOOL, False), "default_source": (STR, True), "notes": (STR, False),
     "demo": (TABLE, True), "submission": (STR, False), "report": (TABLE, False), "columns": (TABLE, False),
     "sources": (TABLE, True), "protocols": (TABLE, True), "lmms_eval": (TABLE, False),
@@ -324,6 +324,7 @@ def build_spec(stem: str, table: Mapping[str, Any], defaults: Mapping[str, Any],
     return BenchmarkSpec(
         name=table["name"], title=table["title"], task=table["task"], version=table["version"],
         citation=table["citation"], aliases=tuple(table.get("aliases", ())), language=table.get("language", "en"),
+        samples=table.get("samples"),
         demo=dict(demo), answers_hidden=table.get("answers_hidden", False),
         default_source=table["default_source"], sources=sources,
         protocols=protocols, notes=table.get("notes", ""),

@@ -260,6 +260,8 @@ class BenchmarkSpec:
     lmms_eval: LmmsEvalRule | None = None
     cross_check: CrossCheckRule | None = None
     card_path: str = field(default="", compare=False)
+    #: The full set's size as published (BENCHMARKS.md, "Overview"), for ``list benchmarks``; None if unknown.
+    samples: int | None = None
 
     def protocol(self, name: str) -> ProtocolSpec:
         return self.protocols[name]

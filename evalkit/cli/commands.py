@@ -3,64 +3,43 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evalkit.catalog.cards import load_catalog
 from evalkit.config import Environment, ModelConfig, ModelOptions, RunConfig
-from evalkit.run.runner import BenchmarkOutcome, Runner
-from evalkit.scoring.suite import ScoredBenchmark
+from evalkit.run.runner import Runner
 
 if TYPE_CHECKING:
     from evalkit.report.write import WrittenReport
+from evalkit.cli.summary import protocols_table, report_lines, run_table
 from evalkit.cli.table import format_table
 
 DEMO_OUTPUT = Path("results/demo")
 DEMO_MAX_NEW_TOKENS = 24
 
 
-def format_score(scored: ScoredBenchmark | None) -> str:
-    if scored is None or scored.suite.score is None:
-        return "not scored"
-    return f"{scored.suite.score:.2f}"
-
-
-NOTE_WIDTH = 60
-
-
-def score_note(scored: ScoredBenchmark | None) -> str:
-    """Why a suite is not scored (cut to fit; scores.json has it whole), or how the other protocol differs."""
-    if scored is None:
-        return ""
-    if scored.suite.score is None:
-        reason = scored.suite.reason or ""
-        return reason if len(reason) <= NOTE_WIDTH else reason[: NOTE_WIDTH - 1].rstrip() + "…"
-    other = scored.document.get("other_protocol", {})
-    differ = other.get("samples_scored_differently", 0)
-    return f"{other.get('protocol')} differs on {differ}" if differ else ""
-
-
-def summary_table(outcomes: list[BenchmarkOutcome]) -> str:
-    rows = [(o.name, o.scored.suite.metric if o.scored else "", format_score(o.scored), o.samples, o.generated,
-             o.reused, o.errors, score_note(o.scored)) for o in outcomes]
-    headers = ("benchmark", "metric", "score", "samples", "generated", "reused", "errors", "note")
-    return format_table(headers, rows)
-
-
-def run(config: RunConfig) -> int:
+def run(config: RunConfig, *, leaderboard: bool = False, quiet: bool = False) -> int:
+    """Check everything, run, then print the run's own table and where its files are (``--quiet``: the table
+    only; ``--leaderboard``: the paper's comparison tables too)."""
     from evalkit.models.registry import check_model
+    from evalkit.run.preflight import check_data
 
     check_model(config.model.spec, config.model.options, config.environment)
+    check_data(config)
     outcomes = Runner(config).run()
-    print(summary_table(outcomes))
+    print(run_table(outcomes))
     if not all(outcome.finished_here for outcome in outcomes):
-        print("\nthis rank's share is done; another rank merges, scores and writes the report")
+        if not quiet:
+            print("\nthis rank's share is done; another rank merges, scores and writes the report")
         return 0
     written = write_report_quietly(config.output)
-    print(f"\nrun directory: {config.output} (per benchmark: predictions.jsonl, scores.json, details.jsonl; "
-          "manifest.json)")
-    if written is not None:
-        print(f"\n{written.markdown}\nreport: {', '.join(str(path) for path in written.files)}")
+    if quiet:
+        return 0
+    if leaderboard and written is not None:
+        print(f"\n{written.markdown}")
+    print("\n" + report_lines(config.output, written.files if written is not None else []))
     return 0
 
 
@@ -111,9 +90,7 @@ def score(args: argparse.Namespace) -> int:
 
         check_cross_check(load_catalog().get(args.benchmark), args.protocol)
     scored = score_file(request)
-    headers = ("benchmark", "protocol", "metric", "score", "n", "note")
-    print(format_table(headers, [(scored.name, args.protocol, scored.suite.metric, format_score(scored),
-                                  scored.suite.n, score_note(scored))]))
+    print(protocols_table(scored, args.protocol))
     if "note" in scored.document:
         print(scored.document["note"])
     print(f"\nwritten: {args.output / 'scores.json'}, {args.output / 'details.jsonl'}"
@@ -127,12 +104,14 @@ def score(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_demo_sets(folder: Path) -> dict[str, Path]:
-    """Every suite's built-in sample set, written as VLMEvalKit TSVs into ``folder``."""
+def write_demo_sets(folder: Path, names: Sequence[str] | None = None) -> dict[str, Path]:
+    """The named suites' (default: every suite's) built-in sample sets, written as VLMEvalKit TSVs into
+    ``folder``."""
     from evalkit.demo.sets import write_demo_tsv
 
+    catalog = load_catalog()
     paths = {}
-    for spec in load_catalog():
+    for spec in (catalog.get(name) for name in (catalog.names if names is None else names)):
         options = {key: value for key, value in spec.demo.items() if key != "family"}
         paths[spec.name] = write_demo_tsv(spec.demo["family"], folder / f"{spec.name}.tsv", language=spec.language,
                                           answers_hidden=spec.answers_hidden, **options)
@@ -156,14 +135,9 @@ def list_registry(what: str) -> int:
 
         print(format_table(("spec", "backend"), list_rows()))
         return 0
-    rows = []
-    for spec in load_catalog():
-        paper, vlmevalkit = spec.protocol("paper"), spec.protocol("vlmevalkit")
-        rows.append((spec.name, spec.task, paper.metric, f"{paper.max_tiles}/{vlmevalkit.max_tiles}",
-                     f"{paper.generation.max_new_tokens}/{vlmevalkit.generation.max_new_tokens}",
-                     ",".join(spec.sources), ", ".join(spec.aliases)))
-    headers = ("benchmark", "task", "metric (paper)", "tiles p/v", "tokens p/v", "sources", "aliases")
-    print(format_table(headers, rows))
+    from evalkit.cli.listing import benchmarks_table
+
+    print(benchmarks_table())
     return 0
 
 
@@ -174,11 +148,27 @@ def preview(args: argparse.Namespace) -> int:
     data_file = args.data_file
     if args.demo:
         spec = load_catalog().get(args.benchmark)
-        data_file = write_demo_sets(args.output / "data")[spec.name]
+        data_file = write_demo_sets(args.output / "data", [spec.name])[spec.name]
     written = write_preview(benchmark=args.benchmark, index=args.index, output=args.output, protocol=args.protocol,
                             model_spec=args.model, data_file=data_file, source=args.source,
                             max_tiles=args.max_tiles, trust_remote_code=args.trust_remote_code,
                             model_args=model_args(args))
     for path in written:
         print(path)
+    print(received_line(written, args.model))
     return 0
+
+
+def received_line(written: Sequence[Path], model: str | None) -> str:
+    """Which of the written files the model receives: its processor's images and prompt.txt, or without
+    ``--model`` the InternVL 1.5 tiles (what a tiling model gets)."""
+    if model is not None:
+        inputs = [str(path) for path in written if path.name.startswith("model_input")]
+        prompt = next(str(path) for path in written if path.name == "prompt.txt")
+        return f"{model} receives: {', '.join([*inputs, prompt])}"
+    tiles = [path for path in written if "_tile" in path.name]
+    if not tiles:
+        return "the sample has no image: the model receives the text of instruction.txt"
+    shown = f"{tiles[0]} … {tiles[-1]}" if len(tiles) > 1 else str(tiles[0])
+    return (f"an InternVL-style model receives {len(tiles)} tiles: {shown}; --model SPEC shows what another "
+            "model's processor makes of the images")

@@ -17,7 +17,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command is None:
         return commands.demo()
     if args.command == "run":
-        return commands.run(run_config_from(args))
+        return commands.run(run_config_from(args), leaderboard=args.leaderboard, quiet=args.quiet)
     if args.command == "list":
         return commands.list_registry(args.what)
     if args.command == "score":

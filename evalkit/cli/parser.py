@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import NoReturn
 
+import evalkit
 from evalkit.catalog.spec import PROTOCOLS
+from evalkit.cli.flags import ALIASES_EPILOG, USAGE_ERROR, OneLineParser
+from evalkit.cli.listing import COLUMNS_HELP
 from evalkit.config import Environment, ModelConfig, ModelOptions, RunConfig
 from evalkit.errors import EvalkitError
 
-USAGE_ERROR = 2
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line, ``evalkit: error: …``, exit code 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(USAGE_ERROR, f"evalkit: error: {message} (see '{self.prog} --help')\n")
+__all__ = ["USAGE_ERROR", "OneLineParser", "build_parser", "run_config_from"]
 
 
 def positive_int(text: str) -> int:
@@ -48,6 +43,13 @@ def judge_spec(text: str) -> str:
     if text == "exact_matching" or (text.partition(":")[0] in ("openai", "hf") and text.partition(":")[2]):
         return text
     raise argparse.ArgumentTypeError(f"unknown judge '{text}' (known: exact_matching, openai:<model>, hf:<id>)")
+
+
+def _add_global_arguments(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """``--debug`` and ``--version``, before or after the subcommand (after it, unset leaves the top's value)."""
+    default = False if top else argparse.SUPPRESS
+    parser.add_argument("--debug", action="store_true", default=default, help="show tracebacks")
+    parser.add_argument("--version", action="version", version=f"evalkit {evalkit.__version__}")
 
 
 def _add_judge_arguments(parser: argparse.ArgumentParser) -> None:
@@ -92,6 +94,10 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--paper-mode", action="store_true",
                         help="final numbers: batch size 1, the paper protocol's prompts, tiles and decoding, "
                              "no overrides")
+    parser.add_argument("--leaderboard", action="store_true",
+                        help="also print the paper's comparison tables (they are always in <output>/report/)")
+    parser.add_argument("--quiet", action="store_true", help="print only the run's table (no progress, no file "
+                        "list); errors and warnings still go to stderr")
 
 
 def _add_import_parser(commands: argparse._SubParsersAction) -> None:
@@ -112,8 +118,8 @@ def _add_import_parser(commands: argparse._SubParsersAction) -> None:
 
 def build_parser() -> OneLineParser:
     parser = OneLineParser(prog="evalkit", description="Evaluate vision-language models on the InternVL 1.5 suites. "
-                           "With no arguments: the demo.")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+                           "With no arguments: the demo.", epilog=ALIASES_EPILOG)
+    _add_global_arguments(parser, top=True)
     commands = parser.add_subparsers(dest="command", parser_class=OneLineParser)
     run = commands.add_parser("run", help="inference for the named suites; resumes a run directory")
     _add_run_arguments(run)
@@ -149,7 +155,7 @@ def build_parser() -> OneLineParser:
                          help="skip (and list) base suites missing, unscored or mismatched in the candidate instead "
                               "of failing")
     _add_import_parser(commands)
-    listing = commands.add_parser("list", help="what the registry knows")
+    listing = commands.add_parser("list", help="what the registry knows", description=COLUMNS_HELP)
     listing.add_argument("what", choices=("benchmarks", "models"))
     preview = commands.add_parser("preview", help="write exactly what a model receives for one sample")
     preview.add_argument("--benchmark", required=True)
@@ -163,6 +169,9 @@ def build_parser() -> OneLineParser:
     preview.add_argument("--trust-remote-code", action="store_true")
     preview.add_argument("--model-args", metavar="KEY=VALUE,...", help="the backend's own options")
     preview.add_argument("--demo", action="store_true", help="take the sample from the suite's built-in demo set")
+    for command in commands.choices.values():
+        _add_global_arguments(command, top=False)
+        command.epilog = command.epilog or ALIASES_EPILOG
     return parser
 
 
@@ -217,5 +226,5 @@ def run_config_from(args: argparse.Namespace) -> RunConfig:
         max_tiles=args.max_tiles, max_new_tokens=args.max_new_tokens, data_file=args.data_file,
         source=args.source, judge=args.judge, judge_base_url=args.judge_base_url,
         verify_checksums=args.verify_checksums,
-        retry_errors=args.retry_errors, progress=args.progress, prefetch_workers=args.prefetch,
+        retry_errors=args.retry_errors, progress=args.progress and not args.quiet, prefetch_workers=args.prefetch,
         group_by_length=args.group_by_length and not args.paper_mode)

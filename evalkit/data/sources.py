@@ -57,9 +57,10 @@ def _pick(spec: BenchmarkSpec, source: str | None) -> Source:
 
 
 def _load_tsv(
-    spec: BenchmarkSpec, source: TsvSource, data_root: Path, offline: bool, verify: bool, cells: CellRule
+    spec: BenchmarkSpec, source: TsvSource, data_root: Path, offline: bool, verify: bool, cells: CellRule,
+    progress: bool,
 ) -> LoadedData:
-    path = fetch_tsv(source, data_root, offline=offline, verify=verify)
+    path = fetch_tsv(source, data_root, offline=offline, verify=verify, progress=progress)
     expected = source.md5 if verify else None
     data = read_tsv(path, source.columns, suite=spec.name, expected_md5=expected, cells=cells)
     if expected is not None:
@@ -68,14 +69,14 @@ def _load_tsv(
 
 
 def _load_remote_file(spec: BenchmarkSpec, source: FileSource, data_root: Path, offline: bool,
-                      cells: CellRule) -> LoadedData:
+                      cells: CellRule, progress: bool) -> LoadedData:
     if source.url is None:
         note = f" ({source.note})" if source.note else ""
         raise DataError(f"{spec.name} reads a user-supplied file: pass --data-file{note}")
     name = Path(urlparse(source.url).path).name
     if not name:
         raise DataError(f"{spec.name}: cannot name a local file after URL {source.url}")
-    path = fetch_url(source.url, data_root / name, None, offline=offline, verify=False)
+    path = fetch_url(source.url, data_root / name, None, offline=offline, verify=False, progress=progress)
     data = read_data_file(path, source.columns, suite=spec.name, cells=cells)
     return LoadedData(data.samples, DataInfo("file", str(path), None, data.md5))
 
@@ -90,10 +91,12 @@ def load_samples(
     offline: bool = False,
     verify_checksum: bool = True,
     protocol: str = "paper",
+    progress: bool = False,
 ) -> LoadedData:
     """Load every sample of ``spec`` from the chosen source, images left undecoded, cells read as
     ``protocol``'s reference reads them.
 
+    ``progress`` shows a download's bar and announces an md5 check on stderr.
     Raises :class:`~evalkit.errors.DataError` for an unknown source, a file that
     cannot be fetched or read, a checksum mismatch, or a missing column.
     """
@@ -104,11 +107,11 @@ def load_samples(
         return _unique(LoadedData(data.samples, DataInfo("file", str(data_file), None, data.md5)))
     chosen = _pick(spec, source)
     if isinstance(chosen, TsvSource):
-        return _unique(_load_tsv(spec, chosen, data_root, offline, verify_checksum, cells))
+        return _unique(_load_tsv(spec, chosen, data_root, offline, verify_checksum, cells, progress))
     if isinstance(chosen, HubSource):
         hub = load_hub(chosen, suite=spec.name, cache_dir=hub_cache_dir, offline=offline)
         return _unique(LoadedData(hub.samples, DataInfo("hub", hub.location, hub.revision, None)))
-    return _unique(_load_remote_file(spec, chosen, data_root, offline, cells))
+    return _unique(_load_remote_file(spec, chosen, data_root, offline, cells, progress))
 
 
 def _unique(data: LoadedData) -> LoadedData:

@@ -335,6 +335,7 @@ def read_tsv(
         raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
     md5 = scan.md5.hexdigest()
     if expected_md5 is not None and md5 != expected_md5.lower():
-        raise DataError(f"{path}: md5 is {md5}, expected {expected_md5}")
+        raise DataError(f"{path}: md5 is {md5}, expected {expected_md5} (run --no-verify-checksum uses the file as "
+                        "it is)")
     file = TsvFile(path, scan.header, delimiter, (status.st_size, status.st_mtime_ns))
     return TsvData(_build_samples(scan, file, cells), md5)

@@ -28,6 +28,7 @@ from evalkit.models.base import (
 from evalkit.models.hf_support import (
     batches,
     chat_message,
+    check_hub_reachable,
     check_local_path,
     completion_length,
     eos_ids,
@@ -307,7 +308,9 @@ class HFOptions:
 
 
 def _check(request: LoadRequest, options: HFOptions) -> None:
-    check_local_path(parse_hf_target(request.target)[0], request.spec)
+    model_id, revision = parse_hf_target(request.target)
+    check_local_path(model_id, request.spec)
+    check_hub_reachable(model_id, revision, request.spec, offline=request.environment.offline)
 
 
 def _load(request: LoadRequest, options: HFOptions) -> HFAdapter:

@@ -123,6 +123,31 @@ def check_local_path(model_id: str, spec: str) -> None:
         raise ModelSpecError(f"cannot load model '{spec}': no such folder '{model_id}'")
 
 
+def check_hub_reachable(model_id: str, revision: str | None, spec: str, *, offline: bool) -> None:
+    """A hub id neither in the hub cache nor downloadable now (``HF_HUB_OFFLINE``, or the hub unreachable) is
+    refused at once, naming the cache folder it was looked for in, instead of after minutes of retries."""
+    if Path(model_id).expanduser().is_dir():
+        return
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    try:
+        cached = try_to_load_from_cache(model_id, "config.json", revision=revision)
+    except ValueError:  # not a valid repo id: from_pretrained says so
+        return
+    if isinstance(cached, str):
+        return
+    folder = Path(constants.HF_HUB_CACHE) / f"models--{model_id.replace('/', '--')}"
+    if offline:
+        raise ModelSpecError(f"model '{spec}': not in the hub cache ({folder}), and HF_HUB_OFFLINE is set; "
+                             f"download it first (hf download {model_id}) or unset HF_HUB_OFFLINE")
+    from evalkit.data.availability import unreachable
+
+    reason = unreachable(constants.ENDPOINT)
+    if reason is not None:
+        raise ModelSpecError(f"model '{spec}': not in the hub cache ({folder}), and {constants.ENDPOINT} cannot be "
+                             f"reached ({reason})")
+
+
 def parse_hf_target(target: str) -> tuple[str, str | None]:
     """Split ``<id or folder>[@revision]``; an existing folder, or an ``@`` inside a path, is no revision."""
     if Path(target).expanduser().is_dir():

@@ -12,16 +12,19 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import pkgutil
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from evalkit.config import Environment, ModelOptions
 from evalkit.errors import ModelSpecError
 from evalkit.models.base import ModelAdapter
+from evalkit.suggestions import did_you_mean, nearest
 
 TRUE = frozenset({"1", "true", "yes", "on"})
 FALSE = frozenset({"0", "false", "no", "off"})
@@ -105,8 +108,29 @@ def find_backend(spec: str) -> tuple[Backend, str]:
     name, sep, target = spec.partition(":")
     backend = table.get(name) if sep else None
     if backend is None or backend.bare:
-        raise ModelSpecError(f"unknown model spec '{spec}' (known: {known_specs()})")
+        hint = did_you_mean(suggest_spec(spec))
+        raise ModelSpecError(f"unknown model spec '{spec}'{hint} (known: {known_specs()})")
     return backend, target
+
+
+#: Names people give a backend that are not its prefix.
+PREFIX_HABITS = {"huggingface": "hf", "transformers": "hf", "hf_hub": "hf", "azure": "openai", "gpt": "openai"}
+
+
+def suggest_spec(spec: str) -> str | None:
+    """The spec ``spec`` most likely meant: a hub id without ``hf:``, an OpenAI model without ``openai:``
+    (``gpt4:o`` → ``openai:gpt-4o``), a misspelt prefix (``hff:x`` → ``hf:x``) or bare name."""
+    table = backends()
+    name, sep, target = spec.partition(":")
+    if re.match(r"(?i)gpt-?\d|o\d\b|chatgpt", spec):
+        return "openai:" + re.sub(r"(?i)^gpt-?(\d)", r"gpt-\1", spec.replace(":", ""))
+    if not sep:
+        bare = nearest(spec, [key for key, backend in table.items() if backend.bare])
+        if bare is not None:
+            return bare
+        return f"hf:{spec}" if spec and ("/" in spec or Path(spec).expanduser().is_dir()) else None
+    prefix = PREFIX_HABITS.get(name.casefold()) or nearest(name, [k for k, b in table.items() if not b.bare])
+    return f"{prefix}:{target}" if prefix and target else None
 
 
 def parse_model_args(text: str) -> dict[str, str]:

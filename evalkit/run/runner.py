@@ -87,7 +87,8 @@ def plan_benchmark(spec: BenchmarkSpec, config: RunConfig, placement: Placement 
     env = config.environment
     loaded = load_samples(spec, source=config.source, data_file=data_file, data_root=env.data_root,
                           hub_cache_dir=env.hub_cache_dir, offline=env.offline,
-                          verify_checksum=config.verify_checksums, protocol=config.protocol)
+                          verify_checksum=config.verify_checksums, protocol=config.protocol,
+                          progress=config.progress)
     samples = loaded.samples[: config.limit] if config.limit is not None else loaded.samples
     identity = {
         "model": config.model.spec,
@@ -256,7 +257,10 @@ class Runner:
             if options.trust_remote_code:
                 print(f"evalkit: note: --trust-remote-code: loading {model.spec} executes the Python code the "
                       "checkpoint ships", file=sys.stderr)
+            self._announce(f"loading {model.spec} (device {options.device}, dtype {options.dtype})")
+            clock = time.perf_counter()
             self.model = self.model_loader(model.spec, options)
+            self._announce(f"{model.spec} loaded in {time.perf_counter() - clock:.1f} s")
             description = self.model.describe()
             code = description.get("remote_code_files")
             for entry in code if isinstance(code, list) else []:
@@ -264,6 +268,11 @@ class Runner:
             assert self.manifest is not None
             self.manifest.set_model(description)
         return self.model
+
+    def _announce(self, text: str) -> None:
+        """A long step's start or end on stderr, with the progress bars (``--no-progress`` silences both)."""
+        if self.config.progress:
+            print(f"evalkit: {text}", file=sys.stderr)
 
     def _run_one(self, plan: BenchmarkPlan, store: PredictionStore) -> BenchmarkOutcome:
         started, clock = now(), time.perf_counter()

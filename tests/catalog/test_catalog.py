@@ -47,6 +47,17 @@ def test_unknown_name_is_one_clear_error():
         load_catalog().get("DocVQA_TRAIN")
 
 
+@pytest.mark.parametrize(("name", "suggestion"), [
+    ("DocVQA_VL", "DocVQA_VAL"), ("MMMU", "MMMU_DEV_VAL"), ("mmbench_en_dv", "MMBench_DEV_EN"),
+    ("textvqa", "TextVQA_VAL"), ("Hallusion", "HallusionBench"),
+])
+def test_an_unknown_name_offers_the_nearest_suite(name, suggestion):
+    with pytest.raises(CatalogError) as caught:
+        load_catalog().get(name)
+    assert str(caught.value) == (f"unknown benchmark '{name}'; did you mean '{suggestion}'? "
+                                 "(see 'evalkit list benchmarks')")
+
+
 def test_resolve_keeps_order_and_drops_duplicates():
     specs = load_catalog().resolve("MME,docvqa_val,DocVQA_VAL")
     assert [spec.name for spec in specs] == ["MME", "DocVQA_VAL"]

@@ -132,7 +132,9 @@ def test_the_demo_runs_every_suite_end_to_end(tmp_path):
     assert json.loads((demo / "manifest.json").read_text())["model"]["name"] == "tiny-random"
     assert sorted(p.name for p in (demo / "report").iterdir()) == ["leaderboard.html", "leaderboard.md",
                                                                    "leaderboard.xlsx"]
-    assert "| tiny-random (run) |" in result.stdout and "report: " in result.stdout
+    assert "| tiny-random (run) |" not in result.stdout  # the paper's tables only with run --leaderboard
+    assert result.stdout.count("\n| ") == 1 + 24  # the run's own table: its header and one row per suite
+    assert result.stdout.rstrip().endswith(f"report: {Path('results/demo/report/leaderboard.html')}")
     same = run_cli(["compare", str(demo), str(demo), "--output", str(tmp_path / "gate")], tmp_path)
     assert same.returncode == 0, same.stderr
     assert (tmp_path / "gate" / "summary.md").exists() and json.loads((tmp_path / "gate" / "gate.json").read_text())

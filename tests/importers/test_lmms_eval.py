@@ -150,7 +150,8 @@ def test_without_a_suites_rows_it_says_so_and_imports_the_rest(tmp_path, tsvs, m
     skipped = skipped_reasons(tmp_path / "run")
     assert skipped["20260101_120000_samples_mme.jsonl"] == (
         f"{lmudata / 'MME.tsv'}: md5 is {hashlib.md5(tsvs['MME'].read_bytes()).hexdigest()}, expected "
-        "b36b43c3f09801f5d368627fb92187c3; offline, so it cannot be downloaded again")
+        "b36b43c3f09801f5d368627fb92187c3; offline, so it cannot be downloaded again (run --no-verify-checksum uses "
+        "the file as it is)")
     (lmudata / "MME.tsv").unlink()
     assert run_import(tmp_path / "logs", tmp_path / "run", "--force", *data_flags(tsvs, ["MMMU_DEV_VAL"])) == 0
     skipped = skipped_reasons(tmp_path / "run")

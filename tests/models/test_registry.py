@@ -19,13 +19,25 @@ def test_options_defaults() -> None:
     assert (options.device, options.dtype, options.trust_remote_code, dict(options.args)) == ("auto", "auto", False, {})
 
 
-@pytest.mark.parametrize("spec", ["llava-1.5", "gpt4:o", "HF:foo/bar", "", "tiny-random-v2"])
-def test_unknown_spec(spec: str) -> None:
+@pytest.mark.parametrize(("spec", "suggestion"), [
+    ("llava-1.5", None), ("gpt4:o", "openai:gpt-4o"), ("HF:foo/bar", "hf:foo/bar"), ("", None),
+    ("tiny-random-v2", "tiny-random"), ("llava-hf/llava-1.5-7b-hf", "hf:llava-hf/llava-1.5-7b-hf"),
+    ("gpt-4o-mini", "openai:gpt-4o-mini"), ("intervl:OpenGVLab/Mini-InternVL", "internvl:OpenGVLab/Mini-InternVL"),
+    ("huggingface:llava-hf/llava-1.5-7b-hf", "hf:llava-hf/llava-1.5-7b-hf"), ("tiny_random", "tiny-random"),
+    ("gguf:foo", None),
+])
+def test_unknown_spec(spec: str, suggestion: str | None) -> None:
     with pytest.raises(ModelSpecError) as caught:
         load_model(spec, ModelOptions())
     message = str(caught.value)
-    assert message.startswith(f"unknown model spec '{spec}'")
+    hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+    assert message.startswith(f"unknown model spec '{spec}'{hint} (known: ")
     assert "hf:<id>, internvl:<id>, openai:<model>, vllm:<id>, vlmeval:<name>, tiny-random" in message
+
+
+def test_a_folder_without_a_prefix_is_offered_as_hf(tmp_path: Path) -> None:
+    with pytest.raises(ModelSpecError, match=f"did you mean 'hf:{tmp_path}'"):
+        load_model(str(tmp_path), ModelOptions())
 
 
 def test_openai_without_a_key_for_the_hosted_api_is_refused_at_load() -> None:
