@@ -23,12 +23,7 @@ DEMO_MAX_NEW_TOKENS = 24
 def run(config: RunConfig, *, leaderboard: bool = False, quiet: bool = False) -> int:
     """Check everything, run, then print the run's own table and where its files are (``--quiet``: the table
     only; ``--leaderboard``: the paper's comparison tables too)."""
-    from evalkit.models.registry import check_model
-    from evalkit.run.preflight import check_data
-
-    check_model(config.model.spec, config.model.options, config.environment)
-    check_data(config)
-    outcomes = Runner(config).run()
+    outcomes = Runner(config).run()  # checks the model spec and the data before anything is written
     print(run_table(outcomes))
     if not all(outcome.finished_here for outcome in outcomes):
         if not quiet:

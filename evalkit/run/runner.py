@@ -30,6 +30,7 @@ from evalkit.run.folder import SCORES, index_key
 from evalkit.run.inference import PreparedBatch, converse, prepare_batch, start_conversation
 from evalkit.run.manifest import Manifest, now
 from evalkit.run.prefetch import prefetched
+from evalkit.run.preflight import check_data
 from evalkit.run.progress import progress_bar
 from evalkit.run.store import PredictionStore, scoring_turn
 from evalkit.scoring.score import Prediction
@@ -199,8 +200,11 @@ class Runner:
         self.manifest: Manifest | None = None
 
     def run(self) -> list[BenchmarkOutcome]:
+        """Check the model spec and every suite's data, then run; nothing is written or downloaded before the
+        checks pass (:mod:`evalkit.run.preflight`)."""
         specs = [self.catalog.get(name) for name in self.config.benchmarks]
         placement = self._placement()
+        check_data(self.config, self.catalog)
         plans = [plan_benchmark(spec, self.config, placement) for spec in specs]
         stores = [self._open_store(plan) for plan in plans]
         if self.score:

@@ -42,3 +42,15 @@ def test_the_first_suite_that_cannot_be_had_is_named_before_any_is_fetched(tmp_p
 def test_a_user_supplied_suite_without_its_file(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"^ConvBench reads a user-supplied file: pass --data-file"):
         check_data(config(tmp_path, ("ConvBench",), offline=False))
+
+
+def test_the_runner_checks_before_it_writes_when_called_from_python(tmp_path: Path) -> None:
+    # The command line and code calling Runner directly get the same check: MME is refused before
+    # DocVQA_VAL's folder (or the run folder) is made.
+    from evalkit.run.runner import Runner
+
+    (tmp_path / "LMUData").mkdir()
+    write_tsv(tmp_path / "LMUData" / "DocVQA_VAL.tsv", rows=1)
+    with pytest.raises(DataError, match=r"^MME: .*MME\.tsv is not here, and HF_HUB_OFFLINE is set"):
+        Runner(config(tmp_path, ("DocVQA_VAL", "MME"))).run()
+    assert not (tmp_path / "run").exists()
