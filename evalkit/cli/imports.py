@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from evalkit.cli.summary import number, report_lines
 from evalkit.cli.table import format_table
 from evalkit.importers.run_writer import ImportOutcome
 from evalkit.run.folder import MANIFEST
@@ -16,9 +17,8 @@ def render_outcome(outcome: ImportOutcome) -> str:
     harvest = outcome.harvest
     rows = []
     for suite in outcome.suites:
-        score = suite.scored.suite.score
-        rows.append((suite.name, suite.scored.suite.metric, "not scored" if score is None else f"{score:.2f}",
-                     suite.answered, suite.unmatched, suite.scored.document.get("protocol", "")))
+        rows.append((suite.name, suite.scored.suite.metric, number(suite.scored.suite.score), suite.answered,
+                     suite.unmatched, suite.scored.document.get("protocol", "")))
     lines = [f"imported {len(outcome.suites)} suites of model '{harvest.model}' from {harvest.tool} "
              f"folder {harvest.directory}", "",
              format_table(("benchmark", "metric", "score", "samples", "unmatched", "protocol"), rows)]
@@ -31,8 +31,6 @@ def render_outcome(outcome: ImportOutcome) -> str:
         lines += [f"  {skipped.path}: {skipped.reason}" for skipped in notable[:SKIPS_SHOWN]]
         if len(notable) > SKIPS_SHOWN:
             lines.append(f"  … and {len(notable) - SKIPS_SHOWN} more")
-    lines += ["", f"run directory: {outcome.output} (per benchmark: predictions.jsonl, scores.json, details.jsonl; "
-                  "manifest.json)"]
     return "\n".join(lines)
 
 
@@ -48,6 +46,5 @@ def import_results(args: argparse.Namespace) -> int:
     outcome = import_folder(request)
     print(render_outcome(outcome))
     written = write_report_quietly(outcome.output)
-    if written is not None:
-        print(f"report: {', '.join(str(path) for path in written.files)}")
+    print("\n" + report_lines(outcome.output, written.files if written is not None else []))
     return 0
